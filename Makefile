@@ -1,0 +1,36 @@
+GO      ?= go
+BIN     := bin
+VERSION ?= $(shell git describe --always --dirty 2>/dev/null || echo dev)
+LDFLAGS := -X github.com/netdevd/netdevd/internal/version.Version=$(VERSION)
+
+.PHONY: all build run test test-unit test-e2e bench lint deps clean
+
+all: build
+
+build:
+	$(GO) build -ldflags "$(LDFLAGS)" -o $(BIN)/netdevd ./cmd/netdevd
+	$(GO) build -ldflags "$(LDFLAGS)" -o $(BIN)/cloudsim ./cmd/cloudsim
+
+# The device with an embedded controller on loopback; prints how to SSH in.
+run: build
+	$(BIN)/netdevd demo
+
+deps:
+	./scripts/install-test-deps.sh
+
+# Every test: unit tests under the race detector, then the end-to-end tests
+# that start the real binaries (they need root for network namespaces).
+test: deps build
+	$(GO) vet ./...
+	$(GO) test -race -count=1 -timeout 20m $$($(GO) list ./... | grep -v /tests)
+	NETDEVD_BIN=$(CURDIR)/$(BIN) $(GO) test -count=1 -timeout 30m ./tests/...
+
+bench: build
+	$(GO) run ./cmd/netdevd-bench
+
+lint:
+	gofmt -l . | tee /dev/stderr | (! read)
+	$(GO) vet ./...
+
+clean:
+	rm -rf $(BIN)

@@ -1,0 +1,29 @@
+#!/usr/bin/env bash
+# Installs what the tests need and the Go toolchain does not bring: dnsmasq
+# (zero-touch end-to-end), OpenSSH client and server (SSH tests and the
+# side-by-side baseline), iproute2 (network namespaces), tmux (driving the
+# OpenSSH client like a person), busybox (udhcpc baseline) and Netmiko.
+# Idempotent: installs only what is missing. Needs root.
+set -euo pipefail
+
+need=()
+have() { command -v "$1" >/dev/null 2>&1; }
+have dnsmasq || need+=(dnsmasq-base)
+have ssh || need+=(openssh-client)
+[ -x /usr/sbin/sshd ] || need+=(openssh-server)
+have ip || need+=(iproute2)
+have tmux || need+=(tmux)
+have busybox || need+=(busybox)
+/usr/bin/python3 -c 'import netmiko' >/dev/null 2>&1 || need+=(python3-netmiko)
+
+if [ ${#need[@]} -eq 0 ]; then
+  exit 0
+fi
+if [ "$(id -u)" -ne 0 ]; then
+  echo "install-test-deps: need root to install: ${need[*]}" >&2
+  exit 1
+fi
+echo "install-test-deps: installing ${need[*]}"
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -qq
+apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
