@@ -1,0 +1,7 @@
+package main
+
+import "fmt"
+
+func runDemo(args []string) error {
+	return fmt.Errorf("demo: not built yet")
+}

@@ -1,0 +1,45 @@
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+
+	"github.com/netdevd/netdevd/internal/daemon"
+	"github.com/netdevd/netdevd/internal/localapi"
+)
+
+// Environment of a shell child started by the SSH server.
+const (
+	envSession   = "NETDEVD_SESSION"    // the session token naming the SSH user
+	envShellMode = "NETDEVD_SHELL_MODE" // "readline" or "line"
+)
+
+func apiClient(dataDir string) *localapi.Client {
+	return localapi.NewClient(daemon.SocketPath(dataDir), os.Getenv(envSession))
+}
+
+func runExec(args []string) error {
+	fs := flag.NewFlagSet("exec", flag.ContinueOnError)
+	fs.SetOutput(io.Discard)
+	dataDir := fs.String("data-dir", defaultDataDir, "the daemon's data directory")
+	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	if fs.NArg() == 0 {
+		return fmt.Errorf("no command lines given")
+	}
+	c := apiClient(*dataDir)
+	defer c.Close()
+	out, ok, err := c.Exec(context.Background(), fs.Args())
+	if err != nil {
+		return err
+	}
+	fmt.Print(out)
+	if !ok {
+		return exitCode(1)
+	}
+	return nil
+}

@@ -1,0 +1,51 @@
+package main
+
+import (
+	"context"
+	"flag"
+	"io"
+	"os"
+	"os/signal"
+	"syscall"
+
+	"golang.org/x/term"
+
+	"github.com/netdevd/netdevd/cli"
+	"github.com/netdevd/netdevd/cli/shell"
+)
+
+// runShell is a CLI session on this process's terminal: started by hand on
+// the box (the console), or by the SSH server as one session's child.
+func runShell(args []string) error {
+	fs := flag.NewFlagSet("shell", flag.ContinueOnError)
+	fs.SetOutput(io.Discard)
+	dataDir := fs.String("data-dir", defaultDataDir, "the daemon's data directory")
+	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGHUP, syscall.SIGTERM)
+	defer stop()
+	c := apiClient(*dataDir)
+	defer c.Close()
+	id, err := c.WhoAmI(ctx)
+	if err != nil {
+		return err
+	}
+	sess := cli.NewSession(c, id)
+	if shellMode() == "readline" {
+		return shell.RunInteractive(ctx, sess, shell.InteractiveOptions{})
+	}
+	return shell.RunLine(ctx, sess, os.Stdin, os.Stdout, shell.LineOptions{})
+}
+
+// shellMode is what the SSH relay chose, or, on the console, readline for
+// a terminal and line mode for a pipe (`printf '…' | netdevd shell`).
+func shellMode() string {
+	if m := os.Getenv(envShellMode); m != "" {
+		return m
+	}
+	if term.IsTerminal(int(os.Stdin.Fd())) && term.IsTerminal(int(os.Stdout.Fd())) {
+		return "readline"
+	}
+	return "line"
+}
