@@ -1,0 +1,186 @@
+package cli
+
+import (
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/netdevd/netdevd/internal/config"
+)
+
+// display commands: they only read, so every role may run them.
+
+func runDisplayClock(e *invocation) error {
+	e.println(e.s.now().In(e.s.loc).Format("15:04:05 MST Mon 01/02/2006"))
+	return nil
+}
+
+func runDisplayCloudState(e *invocation) error {
+	st, err := e.s.dev.CloudStatus(e.ctx)
+	if err != nil {
+		return err
+	}
+	e.out.WriteString(st.Display(e.s.loc))
+	return nil
+}
+
+func runDisplayCurrent(e *invocation) error {
+	cfg, err := e.running()
+	if err != nil {
+		return err
+	}
+	e.out.WriteString(Render(cfg))
+	return nil
+}
+
+// runDisplayThis shows the current view's block; in user and system view
+// the whole configuration, as Comware does in system view.
+func runDisplayThis(e *invocation) error {
+	cfg, err := e.running()
+	if err != nil {
+		return err
+	}
+	switch e.s.view.kind {
+	case viewVlanInterface:
+		e.out.WriteString(renderBlock(vlanInterfaceBlock(cfg, true)))
+	case viewLine:
+		e.out.WriteString(renderBlock(lineBlock(cfg, true)))
+	case viewLocalUser:
+		u, ok := cfg.User(e.s.view.user)
+		if !ok {
+			u = &config.LocalUser{Name: e.s.view.user}
+		}
+		e.out.WriteString(renderBlock(localUserBlock(*u)))
+	default:
+		e.out.WriteString(Render(cfg))
+	}
+	return nil
+}
+
+func runDisplaySaved(e *invocation) error {
+	text, err := e.s.dev.SavedConfiguration(e.ctx)
+	if err != nil {
+		return err
+	}
+	if text != "" && !strings.HasSuffix(text, "\n") {
+		text += "\n"
+	}
+	e.out.WriteString(text)
+	return nil
+}
+
+func runDisplayDHCP(e *invocation) error {
+	st, err := e.s.dev.DHCPStatus(e.ctx)
+	if err != nil {
+		return err
+	}
+	e.out.WriteString(st.Display(e.has("verbose")))
+	return nil
+}
+
+// runDisplayDNSHost follows Comware V7's table.
+func runDisplayDNSHost(e *invocation) error {
+	hosts, err := e.s.dev.DNSHosts(e.ctx)
+	if err != nil {
+		return err
+	}
+	e.println("Type:")
+	e.println(" D: Dynamic    S: Static")
+	e.println()
+	e.printf("Total number: %d\n", len(hosts))
+	e.println()
+	e.println("No.  Host name                 Type  TTL        Query type  Reply data")
+	for i, h := range hosts {
+		ttl := "-"
+		if h.Type != "S" {
+			ttl = fmt.Sprint(int(h.TTL.Seconds()))
+		}
+		e.printf("%-5s%-26s%-6s%-11s%-12s%s\n", fmt.Sprintf(" %d", i+1), h.Name, h.Type, ttl, "A", h.Addr)
+	}
+	return nil
+}
+
+func runDisplayHistory(e *invocation) error {
+	for _, line := range e.s.history {
+		e.println("  " + line)
+	}
+	return nil
+}
+
+func runDisplayLogbuffer(e *invocation) error {
+	snap, err := e.s.dev.LogBuffer(e.ctx)
+	if err != nil {
+		return err
+	}
+	cfg, err := e.running()
+	if err != nil {
+		return err
+	}
+	e.println("Log buffer: Enabled")
+	e.printf("Max buffer size: %d\n", snap.Size)
+	e.printf("Actual buffer size: %d\n", snap.Size)
+	e.printf("Dropped messages: %d\n", snap.Dropped)
+	e.printf("Overwritten messages: %d\n", snap.Overwritten)
+	e.printf("Current messages: %d\n", len(snap.Entries))
+	for _, entry := range snap.Entries {
+		e.println(entry.Format(cfg.Sysname))
+	}
+	return nil
+}
+
+// runDisplayUsers: Comware's columns, then the user and source.
+func runDisplayUsers(e *invocation) error {
+	users, err := e.s.dev.Users(e.ctx)
+	if err != nil {
+		return err
+	}
+	row := func(mark, idx, line, idle, since, pid, typ, user, source string) {
+		l := fmt.Sprintf("%-2s%-5s%-9s%-11s%-18s%-8s%-8s%-16s%s", mark, idx, line, idle, since, pid, typ, user, source)
+		e.println(strings.TrimRight(l, " "))
+	}
+	row("", "Idx", "Line", "Idle", "Time", "Pid", "Type", "User", "Source")
+	for _, u := range users {
+		mark := ""
+		if u.Current {
+			mark = "+"
+		}
+		row(mark, fmt.Sprint(u.Idx), u.Line, clockDuration(u.Idle), u.Since.In(e.s.loc).Format("Jan 02 15:04:05"),
+			fmt.Sprint(u.Pid), u.Type, u.User, u.Source)
+	}
+	return nil
+}
+
+// clockDuration renders d as hh:mm:ss.
+func clockDuration(d time.Duration) string {
+	s := int(d / time.Second)
+	return fmt.Sprintf("%02d:%02d:%02d", s/3600, s%3600/60, s%60)
+}
+
+func runDisplayVersion(e *invocation) error {
+	v, err := e.s.dev.Version(e.ctx)
+	if err != nil {
+		return err
+	}
+	e.printf("Comware Software, Version %s\n", v.Software)
+	e.println("Copyright (c) the netdevd authors. All rights reserved.")
+	e.printf("%s uptime is %s\n", v.Model, uptime(e.s.now().Sub(v.BootTime)))
+	e.printf("Serial number: %s\n", v.Serial)
+	return nil
+}
+
+// uptime renders d as `0 weeks, 0 days, 1 hour, 2 minutes`.
+func uptime(d time.Duration) string {
+	if d < 0 {
+		d = 0
+	}
+	m := int(d / time.Minute)
+	unit := func(n int, name string) string {
+		if n == 1 {
+			return fmt.Sprintf("%d %s", n, name)
+		}
+		return fmt.Sprintf("%d %ss", n, name)
+	}
+	return strings.Join([]string{
+		unit(m/(7*24*60), "week"), unit(m/(24*60)%7, "day"), unit(m/60%24, "hour"), unit(m%60, "minute"),
+	}, ", ")
+}

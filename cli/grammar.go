@@ -1,0 +1,177 @@
+package cli
+
+import (
+	"strings"
+)
+
+// A node is one word position of the command tree: a keyword (matched
+// case-insensitively, by any unique prefix) or a value (checked by its
+// valueSpec). A command may end at a node when run is set. The trees are
+// built once and never changed, so sessions share them.
+type node struct {
+	keyword string     // literal as shown in help; "" for a value node
+	value   *valueSpec // set for value nodes
+	help    string     // description shown by `?`
+	name    string     // key under which the matched word is stored in args
+	next    []*node
+
+	// alias nodes are matched like keywords but never listed; matching one
+	// continues at target (show → display).
+	target *node
+	hidden bool
+
+	// splitNumber lets `Vlan-interface1` be typed as one word: the digits
+	// glued to the keyword are taken as the following value.
+	splitNumber bool
+
+	run      handler // the command may end here
+	operator bool    // network-operator may run the command ending here
+	filter   bool    // a display command: `| include …` may follow
+	secret   bool    // value never kept in history (shown as ******)
+	rest     bool    // value takes the rest of the line (words joined by one space)
+}
+
+// handler runs a parsed command.
+type handler func(e *invocation) error
+
+// token is one word of a typed line and its byte offset in that line.
+type token struct {
+	text string
+	pos  int
+}
+
+// tokenize splits a line at spaces and tabs, keeping each word's offset so
+// that the caret can point at it.
+func tokenize(line string) []token {
+	var toks []token
+	start := -1
+	for i := 0; i < len(line); i++ {
+		space := line[i] == ' ' || line[i] == '\t'
+		switch {
+		case space && start >= 0:
+			toks = append(toks, token{line[start:i], start})
+			start = -1
+		case !space && start < 0:
+			start = i
+		}
+	}
+	if start >= 0 {
+		toks = append(toks, token{line[start:], start})
+	}
+	return toks
+}
+
+// kw builds a keyword node.
+func kw(word, help string, next ...*node) *node {
+	return &node{keyword: word, help: help, next: next}
+}
+
+// val builds a value node stored in args under name.
+func val(name string, spec *valueSpec, help string, next ...*node) *node {
+	return &node{value: spec, name: name, help: help, next: next}
+}
+
+// alias builds a hidden keyword that continues at target.
+func alias(word string, target *node) *node {
+	return &node{keyword: word, target: target, hidden: true}
+}
+
+// does marks n as the end of a command run by h (admin only).
+func (n *node) does(h handler) *node {
+	n.run = h
+	return n
+}
+
+// forAll lets network-operator run the command ending at n too.
+func (n *node) forAll() *node {
+	n.operator = true
+	return n
+}
+
+// resolved follows an alias to the node it stands for.
+func (n *node) resolved() *node {
+	if n.target != nil {
+		return n.target
+	}
+	return n
+}
+
+// matchKind says how a word matched the children of a node.
+type matchKind int
+
+const (
+	matchNone matchKind = iota
+	matchOne
+	matchAmbiguous
+	matchBadValue // a value was expected but the word is not a valid one
+)
+
+// matchWord finds the child of n that word selects. An exact keyword wins
+// over prefixes; real keywords win over aliases; keywords win over values.
+func (n *node) matchWord(word string) (*node, matchKind) {
+	lower := strings.ToLower(word)
+	for _, c := range n.next {
+		if c.keyword != "" && strings.ToLower(c.keyword) == lower {
+			return c.resolved(), matchOne
+		}
+	}
+	for _, hidden := range []bool{false, true} {
+		var found []*node
+		for _, c := range n.next {
+			if c.keyword != "" && c.hidden == hidden && strings.HasPrefix(strings.ToLower(c.keyword), lower) {
+				found = append(found, c)
+			}
+		}
+		if len(found) == 1 {
+			return found[0].resolved(), matchOne
+		}
+		if len(found) > 1 {
+			return nil, matchAmbiguous
+		}
+	}
+	return n.matchValue(word)
+}
+
+// matchValue tries the value children of n.
+func (n *node) matchValue(word string) (*node, matchKind) {
+	kind := matchNone
+	for _, c := range n.next {
+		if c.value == nil {
+			continue
+		}
+		if c.value.accepts(word) {
+			return c, matchOne
+		}
+		kind = matchBadValue
+	}
+	return nil, kind
+}
+
+// splitGlued splits a word like `Vlan-interface1` or `vlan1` into the
+// keyword part and the number part when n has a splitNumber child that the
+// keyword part selects.
+func (n *node) splitGlued(t token) ([]token, bool) {
+	i := len(t.text)
+	for i > 0 && t.text[i-1] >= '0' && t.text[i-1] <= '9' {
+		i--
+	}
+	if i == 0 || i == len(t.text) {
+		return nil, false
+	}
+	c, kind := n.matchWord(t.text[:i])
+	if kind != matchOne || !c.splitNumber {
+		return nil, false
+	}
+	return []token{{t.text[:i], t.pos}, {t.text[i:], t.pos + i}}, true
+}
+
+// keywords lists the visible keyword children of n.
+func (n *node) keywords() []*node {
+	var out []*node
+	for _, c := range n.next {
+		if c.keyword != "" && !c.hidden {
+			out = append(out, c)
+		}
+	}
+	return out
+}

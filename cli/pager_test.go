@@ -1,0 +1,78 @@
+package cli
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"testing"
+)
+
+// pagedSession has a configuration whose rendering is 12 lines:
+// #, 10 ip host lines, #, return → 13 lines.
+func pagedSession(t *testing.T) (*Session, string) {
+	s, d := newTestSession(admin)
+	run(t, s, "system-view")
+	for i := 1; i <= 10; i++ {
+		run(t, s, fmt.Sprintf("ip host h%d 192.0.2.%d", i, i))
+	}
+	run(t, s, "return")
+	return s, Render(d.cfg)
+}
+
+func TestPager(t *testing.T) {
+	s, full := pagedSession(t)
+	lines := strings.SplitAfter(full, "\n")
+	page := func(from, to int) string { return strings.Join(lines[from:to], "") }
+	more := morePrompt
+	erase := moreErase
+	tests := []struct {
+		name string
+		keys string
+		want string
+	}{
+		{"space pages", "   ", page(0, 4) + more + erase + page(4, 8) + more + erase + page(8, 12) + more + erase + page(12, 13)},
+		{"enter one line", "\r\n  ", page(0, 4) + more + erase + page(4, 5) + more + erase + page(5, 6) + more + erase + page(6, 10) +
+			more + erase + page(10, 13)},
+		{"q stops", "q", page(0, 4) + more + erase},
+		{"ctrl-c stops", "\x03", page(0, 4) + more + erase},
+		{"other keys ignored", "xy ", page(0, 4) + more + erase + page(4, 8) + more + erase},
+		{"no keys left", "", page(0, 4) + more + erase},
+	}
+	for _, tt := range tests {
+		term := &fakeTerminal{rows: 5, keys: []byte(tt.keys)}
+		if !s.Execute(context.Background(), "display current-configuration", term) {
+			t.Fatal("failed")
+		}
+		if got := term.out.String(); got != tt.want {
+			t.Errorf("%s: got\n%q\nwant\n%q", tt.name, got, tt.want)
+		}
+	}
+	// screen-length disable: everything at once, no keys read.
+	run(t, s, "screen-length disable")
+	term := &fakeTerminal{rows: 5}
+	s.Execute(context.Background(), "display current-configuration", term)
+	if term.out.String() != full {
+		t.Errorf("screen-length disable still pages: %q", term.out.String())
+	}
+	run(t, s, "undo screen-length disable")
+	term = &fakeTerminal{rows: 5, keys: []byte("q")}
+	s.Execute(context.Background(), "display current-configuration", term)
+	if !strings.HasSuffix(term.out.String(), more+erase) {
+		t.Errorf("undo screen-length disable does not page: %q", term.out.String())
+	}
+	// Rows 0 (batch): never pages.
+	term = &fakeTerminal{}
+	s.Execute(context.Background(), "display current-configuration", term)
+	if term.out.String() != full {
+		t.Errorf("rows 0 pages")
+	}
+}
+
+func TestPagerShortOutput(t *testing.T) {
+	s, _ := newTestSession(admin)
+	term := &fakeTerminal{rows: 24}
+	s.Execute(context.Background(), "display current-configuration", term)
+	if term.out.String() != "#\nreturn\n" {
+		t.Errorf("got %q", term.out.String())
+	}
+}

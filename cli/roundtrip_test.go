@@ -1,0 +1,138 @@
+package cli
+
+import (
+	"context"
+	"fmt"
+	"math/rand"
+	"strings"
+	"testing"
+
+	"github.com/netdevd/netdevd/internal/config"
+)
+
+// randomCommand returns one configuration line for system view, or a view
+// line followed by lines of that view, ending back in system view.
+func randomCommand(r *rand.Rand) []string {
+	domain := func() string {
+		return fmt.Sprintf("%s%d.example.com", []string{"a", "B", "ctl"}[r.Intn(3)], r.Intn(12))
+	}
+	ip := func() string { return fmt.Sprintf("192.0.2.%d", 1+r.Intn(20)) }
+	pick := func(opts ...string) string { return opts[r.Intn(len(opts))] }
+	gens := []func() []string{
+		func() []string { return []string{"sysname " + pick("R1", "edge-7", "netdevd", "X")} },
+		func() []string { return []string{"undo sysname"} },
+		func() []string { return []string{"dns server " + ip()} },
+		func() []string { return []string{"undo dns server " + ip()} },
+		func() []string { return []string{fmt.Sprintf("ip host h%d %s", r.Intn(5), ip())} },
+		func() []string { return []string{fmt.Sprintf("undo ip host h%d", r.Intn(5))} },
+		func() []string {
+			return []string{"interface Vlan-interface1", pick("ip address dhcp-alloc", "undo ip address dhcp-alloc"), "quit"}
+		},
+		func() []string { return []string{pick("ssh server enable", "undo ssh server enable")} },
+		func() []string { return []string{fmt.Sprintf("ssh server authentication-retries %d", 1+r.Intn(5))} },
+		func() []string { return []string{fmt.Sprintf("ssh server authentication-timeout %d", 1+r.Intn(120))} },
+		func() []string {
+			return []string{"line vty 0 63", pick("authentication-mode none", "authentication-mode password", "authentication-mode scheme",
+				"user-role network-admin", "user-role network-operator", "undo user-role", "undo authentication-mode",
+				fmt.Sprintf("idle-timeout %d %d", r.Intn(100), r.Intn(60)), fmt.Sprintf("idle-timeout %d", r.Intn(100)), "undo idle-timeout"), "quit"}
+		},
+		func() []string {
+			return []string{fmt.Sprintf("local-user u%d class manage", r.Intn(4)), pick("service-type ssh", "undo service-type ssh",
+				"authorization-attribute user-role network-admin", "authorization-attribute user-role network-operator",
+				"undo authorization-attribute user-role", "password hash "+testHash, "undo password",
+				"public-key "+testKey(byte(r.Intn(3))), "public-key "+testKey(byte(r.Intn(3)))+" c"+pick("1", "2 x"),
+				"undo public-key "+testKey(byte(r.Intn(3))), "undo public-key"), "quit"}
+		},
+		func() []string { return []string{fmt.Sprintf("undo local-user u%d class manage", r.Intn(4))} },
+		func() []string { return []string{"cloud-management server domain " + domain()} },
+		func() []string { return []string{"undo cloud-management server domain"} },
+		func() []string { return []string{fmt.Sprintf("cloud-management server port %d", 1+r.Intn(65535))} },
+		func() []string { return []string{"undo cloud-management server port"} },
+		func() []string {
+			line := "cloud-management backup-server domain " + domain()
+			if r.Intn(2) == 0 {
+				line += fmt.Sprintf(" port %d", 1+r.Intn(65535))
+			}
+			return []string{line}
+		},
+		func() []string { return []string{"undo cloud-management backup-server domain " + pick(domain(), "")} },
+		func() []string { return []string{fmt.Sprintf("cloud-management keepalive %d", 10+r.Intn(3591))} },
+		func() []string { return []string{fmt.Sprintf("cloud-management ping %d", 10+r.Intn(3591))} },
+		func() []string {
+			return []string{pick("undo cloud-management keepalive", "undo cloud-management ping")}
+		},
+	}
+	return gens[r.Intn(len(gens))]()
+}
+
+// TestRenderReplayRoundTrip: whatever commands built a configuration, its
+// rendering replays into a fresh device to the same rendering.
+func TestRenderReplayRoundTrip(t *testing.T) {
+	r := rand.New(rand.NewSource(1))
+	ctx := context.Background()
+	for iter := 0; iter < 300; iter++ {
+		s, d := newTestSession(admin)
+		run(t, s, "system-view")
+		for n := r.Intn(25); n > 0; n-- {
+			for _, line := range randomCommand(r) {
+				term := &fakeTerminal{}
+				s.Execute(ctx, line, term) // limits may refuse some lines; that is fine
+			}
+		}
+		text := Render(d.cfg)
+		fresh := newFakeDevice()
+		if errs := Replay(ctx, fresh, text); len(errs) != 0 {
+			t.Fatalf("iteration %d: replay errors %v in\n%s", iter, errs, text)
+		}
+		if again := Render(fresh.cfg); again != text {
+			t.Fatalf("iteration %d: round trip differs:\n%s\nvs\n%s", iter, text, again)
+		}
+	}
+}
+
+func TestRenderLayout(t *testing.T) {
+	if got := Render(config.Default()); got != "#\nreturn\n" {
+		t.Errorf("default: %q", got)
+	}
+	s, d := newTestSession(admin)
+	run(t, s, "system-view", "sysname R1", "cloud-management keepalive 30", "dns server 192.0.2.53",
+		"ip host ctl 192.0.2.1", "int vlan 1", "ip address dhcp-alloc", "quit", "ssh server enable",
+		"line vty 0 63", "authentication-mode none", "quit", "local-user admin class manage",
+		"service-type ssh", "quit", "local-user ops class manage", "quit",
+		"cloud-management server domain oasis.example.com", "cloud-management backup-server domain b.example.com port 443")
+	golden(t, "render-full.golden", Render(d.cfg))
+}
+
+func TestReplay(t *testing.T) {
+	text := strings.Join([]string{
+		"#",
+		" sysname R1",
+		"#",
+		"interface Vlan-interface1",
+		" ip address dhcp-alloc",
+		" cloud-management keepalive 30", // not of this view: Comware falls back to system view
+		"#",
+		"local-user admin class manage",
+		" service-type ssh",
+		" bogus command",
+		"line vty 0 63\r",
+		" idle-timeout 99999",
+		" cloud-management ping 20",
+		"return",
+		"",
+	}, "\n")
+	d := newFakeDevice()
+	errs := Replay(context.Background(), d, text)
+	want := []LineError{
+		{Line: 10, Text: " bogus command", Message: unrecognized},
+		{Line: 12, Text: " idle-timeout 99999", Message: wrongParam},
+	}
+	if fmt.Sprint(errs) != fmt.Sprint(want) {
+		t.Errorf("errors %v, want %v", errs, want)
+	}
+	c := d.cfg
+	u, ok := c.User("admin")
+	if c.Sysname != "R1" || !c.Vlan1.DHCPAlloc || c.Cloud.Keepalive != 30 || c.Cloud.Ping != 20 || !ok || !u.ServiceSSH {
+		t.Errorf("replayed configuration:\n%s", Render(c))
+	}
+}

@@ -1,0 +1,180 @@
+package cli
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"strings"
+	"time"
+
+	"github.com/netdevd/netdevd/internal/config"
+)
+
+// viewKind is a command view: the set of commands a prompt accepts.
+type viewKind int
+
+const (
+	viewUser viewKind = iota
+	viewSystem
+	viewVlanInterface
+	viewLocalUser
+	viewLine
+)
+
+// view is where a session is: the view and, for sub-views, which object.
+type view struct {
+	kind  viewKind
+	user  string // local-user view: the user's name
+	lines string // line view: the range as typed, "0-63"
+}
+
+// historySize is Comware's default history buffer size.
+const historySize = 10
+
+// Session is one user's command line: its view, history and terminal
+// settings. It holds no device state; everything goes through Device.
+// A Session is used by one goroutine at a time.
+type Session struct {
+	dev     Device
+	id      Identity
+	view    view
+	ended   bool
+	paging  bool
+	monitor bool
+	history []string
+	sysname string // last sysname read, for a prompt when the device fails
+
+	now func() time.Time // injectable for tests
+	loc *time.Location
+}
+
+// NewSession starts a session in user view.
+func NewSession(dev Device, id Identity) *Session {
+	return &Session{dev: dev, id: id, paging: true, sysname: config.DefaultSysname, now: time.Now, loc: time.Local}
+}
+
+// Ended reports whether `quit` in user view ended the session.
+func (s *Session) Ended() bool { return s.ended }
+
+// Monitor reports whether `terminal monitor` is on for this session.
+func (s *Session) Monitor() bool { return s.monitor }
+
+// History returns the commands typed so far (the last ten), oldest first.
+func (s *Session) History() []string { return append([]string(nil), s.history...) }
+
+// Prompt is the prompt of the current view, e.g. `<Sysname>` or
+// `[Sysname-Vlan-interface1]`, with no trailing space.
+func (s *Session) Prompt(ctx context.Context) string {
+	if cfg, err := s.dev.Running(ctx); err == nil {
+		s.sysname = cfg.Sysname
+	}
+	switch s.view.kind {
+	case viewSystem:
+		return "[" + s.sysname + "]"
+	case viewVlanInterface:
+		return "[" + s.sysname + "-Vlan-interface1]"
+	case viewLocalUser:
+		return "[" + s.sysname + "-luser-manage-" + s.view.user + "]"
+	case viewLine:
+		return "[" + s.sysname + "-line-vty" + s.view.lines + "]"
+	}
+	return "<" + s.sysname + ">"
+}
+
+// Execute runs one typed line and writes its output to t, paged when t has
+// rows and paging is on. It returns false when it printed an error line.
+func (s *Session) Execute(ctx context.Context, line string, t Terminal) bool {
+	prompt := s.Prompt(ctx)
+	err := s.execute(ctx, line, t)
+	if err != nil {
+		io.WriteString(t, err.render(len(prompt)))
+		return false
+	}
+	return true
+}
+
+// execute parses and runs line; output goes to t, the error comes back.
+func (s *Session) execute(ctx context.Context, line string, t Terminal) *cliError {
+	p, err := parse(grammarOf(s.view.kind).root, line)
+	if err != nil || p == nil {
+		return err
+	}
+	s.remember(p.history)
+	if !p.cmd.operator && !s.isAdmin() {
+		return &cliError{kind: errPermission}
+	}
+	e := &invocation{ctx: ctx, s: s, args: p.args, term: t}
+	runErr := p.cmd.run(e)
+	s.page(t, p.filter.apply(e.out.String()))
+	if runErr != nil {
+		return asCLIError(runErr)
+	}
+	return nil
+}
+
+// isAdmin: only network-admin may change anything. An unset role counts as
+// network-operator, as it does for local users.
+func (s *Session) isAdmin() bool { return s.id.Role == config.RoleAdmin }
+
+// remember keeps a line in the history, skipping an immediate repeat.
+func (s *Session) remember(line string) {
+	if n := len(s.history); n > 0 && s.history[n-1] == line {
+		return
+	}
+	s.history = append(s.history, line)
+	if len(s.history) > historySize {
+		s.history = s.history[len(s.history)-historySize:]
+	}
+}
+
+// invocation is one run of a command: its arguments, its output buffer and
+// the terminal for dialogues.
+type invocation struct {
+	ctx  context.Context
+	s    *Session
+	args map[string]token
+	out  strings.Builder
+	term Terminal
+}
+
+// arg is the word stored under name ("" when absent).
+func (e *invocation) arg(name string) string { return e.args[name].text }
+
+// has reports whether the optional word name was typed.
+func (e *invocation) has(name string) bool {
+	_, ok := e.args[name]
+	return ok
+}
+
+// wrongParameter points the caret at the word stored under name.
+func (e *invocation) wrongParameter(name string) error {
+	return syntaxError(errWrongParameter, e.args[name].pos)
+}
+
+func (e *invocation) println(a ...any) { fmt.Fprintln(&e.out, a...) }
+
+func (e *invocation) printf(format string, a ...any) { fmt.Fprintf(&e.out, format, a...) }
+
+// ask shows what was printed so far, then asks the terminal for a line.
+func (e *invocation) ask(prompt string) (string, error) {
+	e.flush()
+	answer, err := e.term.ReadLine(prompt)
+	return strings.TrimSpace(answer), err
+}
+
+// flush writes buffered output straight to the terminal (dialogues).
+func (e *invocation) flush() {
+	io.WriteString(e.term, e.out.String())
+	e.out.Reset()
+}
+
+// update changes the running configuration. change must depend only on its
+// argument: the device may run it again on a fresher configuration.
+func (e *invocation) update(change func(*config.Config) error) error {
+	return e.s.dev.Update(e.ctx, change)
+}
+
+// running reads the running configuration.
+func (e *invocation) running() (config.Config, error) {
+	return e.s.dev.Running(e.ctx)
+}

@@ -1,0 +1,112 @@
+package cli
+
+import "sync"
+
+// viewGrammar is the command tree of one view and its `?` header.
+type viewGrammar struct {
+	root   *node
+	header string
+}
+
+// The trees are immutable after construction and shared by all sessions;
+// they hold no device state.
+var (
+	grammarOnce sync.Once
+	grammars    map[viewKind]viewGrammar
+)
+
+func grammarOf(k viewKind) viewGrammar {
+	grammarOnce.Do(func() { grammars = buildGrammars() })
+	return grammars[k]
+}
+
+func buildGrammars() map[viewKind]viewGrammar {
+	return map[viewKind]viewGrammar{
+		viewUser:          {root: withCommon(userCommands(), true), header: "User view commands:"},
+		viewSystem:        {root: withCommon(systemCommands(), false), header: "System view commands:"},
+		viewVlanInterface: {root: withCommon(vlanInterfaceCommands(), false), header: "Vlan-interface view commands:"},
+		viewLocalUser:     {root: withCommon(localUserCommands(), false), header: "Local user view commands:"},
+		viewLine:          {root: withCommon(lineCommands(), false), header: "Line view commands:"},
+	}
+}
+
+// withCommon adds the commands every view has (display, save, quit,
+// return) and the aliases, to a view's own commands.
+func withCommon(own []*node, userView bool) *node {
+	root := &node{}
+	display := displayCommand()
+	save := saveCommand()
+	quit := kw("quit", "Exit from current command view").does(runQuit).forAll()
+	ret := kw("return", "Exit to User View").does(runReturn).forAll()
+	// User view has no `return` of its own; it is accepted there silently
+	// because the shells map Ctrl+Z to it.
+	ret.hidden = userView
+	root.next = append(root.next, display, save, quit, ret)
+	root.next = append(root.next, own...)
+	root.next = append(root.next,
+		alias("show", display), alias("write", save), alias("exit", quit), alias("end", ret))
+	for _, c := range own {
+		switch c.keyword {
+		case "undo":
+			root.next = append(root.next, alias("no", c))
+		case "sysname":
+			root.next = append(root.next, alias("hostname", c))
+		}
+	}
+	return root
+}
+
+// displayCommand is `display …`, the same in every view.
+func displayCommand() *node {
+	leaf := func(n *node, h handler) *node {
+		n.run, n.operator, n.filter = h, true, true
+		return n
+	}
+	return kw("display", "Display current system information",
+		leaf(kw("clock", "System clock information"), runDisplayClock),
+		kw("cloud-management", "Cloud management configuration",
+			leaf(kw("state", "Display cloud connection state"), runDisplayCloudState)),
+		leaf(kw("current-configuration", "Current configuration"), runDisplayCurrent),
+		kw("dhcp", "DHCP module",
+			leaf(kw("client", "DHCP client information",
+				leaf(&node{keyword: "verbose", name: "verbose", help: "Detailed information"}, runDisplayDHCP)),
+				runDisplayDHCP)),
+		kw("dns", "Domain Name System (DNS) module",
+			leaf(kw("host", "Host name to IP address mappings"), runDisplayDNSHost)),
+		leaf(kw("history-command", "Display history command information"), runDisplayHistory),
+		leaf(kw("logbuffer", "Display log buffer information"), runDisplayLogbuffer),
+		leaf(kw("saved-configuration", "Saved configuration in the startup file"), runDisplaySaved),
+		leaf(kw("this", "Display the configuration of the current view"), runDisplayThis),
+		leaf(kw("users", "User terminal interface information"), runDisplayUsers),
+		leaf(kw("version", "System hardware and software version information"), runDisplayVersion),
+	).forAll()
+}
+
+// saveCommand is `save [force]` and `save FILE [force]`.
+func saveCommand() *node {
+	force := func() *node {
+		return (&node{keyword: "force", name: "force", help: "Save without confirmation"}).does(runSave)
+	}
+	file := val("file", text(5, 255, validCfgName), "Name of the file the configuration is saved to (*.cfg)", force()).does(runSave)
+	return kw("save", "Save current configuration", force(), file).does(runSave)
+}
+
+func userCommands() []*node {
+	screenLength := func(h handler) *node {
+		return kw("screen-length", "Specify the lines displayed on one screen",
+			kw("disable", "Disable multiple-screen output").does(h).forAll())
+	}
+	monitor := func(h handler) *node {
+		return kw("terminal", "Set the terminal line characteristics",
+			kw("monitor", "Enable the display of logs on the current terminal").does(h).forAll())
+	}
+	return []*node{
+		kw("reset", "Reset operation",
+			kw("cloud-management", "Cloud management configuration",
+				kw("tunnel", "Re-establish the cloud connection").does(runResetCloudTunnel))),
+		screenLength(runScreenLengthDisable),
+		kw("system-view", "Enter the System View").does(runSystemView),
+		monitor(runTerminalMonitor),
+		kw("undo", "Cancel current setting", screenLength(runUndoScreenLength), monitor(runUndoTerminalMonitor)),
+	}
+}
