@@ -50,6 +50,16 @@ func (s Status) Display(verbose bool) string {
 	if !verbose {
 		return b.String()
 	}
+	if s.Addr.IsValid() && !s.BoundAt.IsZero() {
+		const layout = "Jan _2 15:04:05 2006"
+		fmt.Fprintf(&b, " Lease from %s   to   %s\n", s.BoundAt.Local().Format(layout),
+			s.BoundAt.Add(s.Lease).Local().Format(layout))
+		if !s.Now.IsZero() {
+			if left := s.BoundAt.Add(s.T1).Sub(s.Now); left > 0 && s.State == "BOUND" {
+				fmt.Fprintf(&b, " T1 will timeout in %s.\n", spell(left))
+			}
+		}
+	}
 	if s.Router.IsValid() {
 		fmt.Fprintf(&b, " Gateway: %s\n", s.Router)
 	}
@@ -69,6 +79,28 @@ func (s Status) Display(verbose bool) string {
 		fmt.Fprintf(&b, " Option 253 last rejection: %s\n", s.Option253LastReject)
 	}
 	return b.String()
+}
+
+// spell writes d as "1 day 11 hours 58 minutes 52 seconds", leaving out
+// leading zero units.
+func spell(d time.Duration) string {
+	secs := int64(d.Round(time.Second) / time.Second)
+	units := []struct {
+		n    int64
+		name string
+	}{{secs / 86400, "day"}, {secs / 3600 % 24, "hour"}, {secs / 60 % 60, "minute"}, {secs % 60, "second"}}
+	var parts []string
+	for _, u := range units {
+		if u.n == 0 && len(parts) == 0 && u.name != "second" {
+			continue
+		}
+		name := u.name
+		if u.n != 1 {
+			name += "s"
+		}
+		parts = append(parts, fmt.Sprintf("%d %s", u.n, name))
+	}
+	return strings.Join(parts, " ")
 }
 
 func maskOf(p netip.Prefix) string {

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs what the tests need and the Go toolchain does not bring: dnsmasq
 # (zero-touch end-to-end), OpenSSH client and server (SSH tests and the
-# side-by-side baseline), iproute2 (network namespaces), tmux (driving the
+# side-by-side baseline), Kea (the shipped Kea example is tested), iproute2 (network namespaces), tmux (driving the
 # OpenSSH client like a person), busybox (udhcpc baseline) and Netmiko.
 # Idempotent: installs only what is missing. Needs root.
 set -euo pipefail
@@ -14,6 +14,7 @@ have ssh || need+=(openssh-client)
 have ip || need+=(iproute2)
 have tmux || need+=(tmux)
 have busybox || need+=(busybox)
+have kea-dhcp4 || need+=(kea-dhcp4-server)
 /usr/bin/python3 -c 'import netmiko' >/dev/null 2>&1 || need+=(python3-netmiko)
 
 if [ ${#need[@]} -eq 0 ]; then

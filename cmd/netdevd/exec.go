@@ -11,14 +11,8 @@ import (
 	"github.com/netdevd/netdevd/internal/localapi"
 )
 
-// Environment of a shell child started by the SSH server.
-const (
-	envSession   = "NETDEVD_SESSION"    // the session token naming the SSH user
-	envShellMode = "NETDEVD_SHELL_MODE" // "readline" or "line"
-)
-
 func apiClient(dataDir string) *localapi.Client {
-	return localapi.NewClient(daemon.SocketPath(dataDir), os.Getenv(envSession))
+	return localapi.NewClient(daemon.SocketPath(dataDir), os.Getenv(daemon.EnvSession))
 }
 
 func runExec(args []string) error {

@@ -16,6 +16,7 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/netdevd/netdevd/cli"
+	"github.com/netdevd/netdevd/cloudmgmt"
 	"github.com/netdevd/netdevd/configs"
 	"github.com/netdevd/netdevd/internal/clock"
 	"github.com/netdevd/netdevd/internal/config"
@@ -36,8 +37,11 @@ type Options struct {
 	// LabPlainWS allows ws:// and http:// controllers: the explicit lab
 	// mode of the protocol, used by the demo and never by default.
 	LabPlainWS bool
-	Zap        *zap.Logger
-	Clock      clock.Clock
+	// ShellBinary is the netdevd binary that SSH shell children run
+	// (default: this executable).
+	ShellBinary string
+	Zap         *zap.Logger
+	Clock       clock.Clock
 }
 
 // SocketName is the local API socket's name in the data directory.
@@ -227,3 +231,15 @@ func (d *Daemon) followConfig(ctx context.Context) error {
 		}
 	}
 }
+
+// RunLines runs CLI lines as one console session (the demo configures the
+// device this way, through the same grammar as an engineer).
+func (d *Daemon) RunLines(ctx context.Context, lines ...string) (string, bool) {
+	return cli.RunBatch(ctx, d.deviceFor(Console), Console, lines)
+}
+
+// CloudStatus is the cloud connection's status snapshot.
+func (d *Daemon) CloudStatus() cloudmgmt.Status { return d.features.cloudStatus(d.clock.Now()) }
+
+// Sysname is the device's current name.
+func (d *Daemon) Sysname() string { return d.sysname() }
