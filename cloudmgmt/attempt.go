@@ -1,0 +1,448 @@
+package cloudmgmt
+
+import (
+	"bytes"
+	"context"
+	"crypto/tls"
+	"crypto/x509"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/netip"
+	"net/url"
+	"strconv"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/gorilla/websocket"
+
+	"github.com/netdevd/netdevd/cloudmgmt/wire"
+)
+
+// session is one attempt at one server: the resolved address, the TLS
+// settings, the token and the main connection. Nothing in it outlives the
+// connection (protocol §2: the main URL is never stored).
+type session struct {
+	c               *Client
+	srv             server
+	addr            netip.Addr
+	res             *resolver
+	mu              sync.Mutex
+	preconn         net.Conn // dialled by Connecting, taken by the first request
+	tr              *http.Transport
+	hc              *http.Client
+	token           string
+	mainURL         *url.URL
+	ws              *websocket.Conn
+	keepalive, ping int
+	reauthed        bool
+}
+
+func (f *fsm) closeSession() {
+	if f.sess == nil {
+		return
+	}
+	f.sess.close()
+	f.sess = nil
+}
+
+func (s *session) close() {
+	s.mu.Lock()
+	if s.preconn != nil {
+		s.preconn.Close()
+		s.preconn = nil
+	}
+	s.mu.Unlock()
+	if s.tr != nil {
+		s.tr.CloseIdleConnections()
+	}
+	if s.ws != nil {
+		s.ws.Close()
+	}
+}
+
+func (c *Client) tlsConfig(serverName string) *tls.Config {
+	return &tls.Config{
+		ServerName:         serverName,
+		RootCAs:            c.o.RootCAs,
+		MinVersion:         tls.VersionTLS12,
+		InsecureSkipVerify: c.o.InsecureSkipVerify,
+		NextProtos:         []string{"http/1.1"},
+	}
+}
+
+// dial opens TCP (and TLS unless lab mode) to addr:port verifying serverName.
+func (c *Client) dial(ctx context.Context, addr netip.Addr, port int, serverName string, useTLS bool) (net.Conn, error) {
+	return c.dialPhase(ctx, addr, port, serverName, useTLS, nil)
+}
+
+func (c *Client) dialPhase(ctx context.Context, addr netip.Addr, port int, serverName string, useTLS bool, tcpUp *atomic.Bool) (net.Conn, error) {
+	var d net.Dialer
+	conn, err := d.DialContext(ctx, "tcp", net.JoinHostPort(addr.String(), strconv.Itoa(port)))
+	if err != nil {
+		return nil, err
+	}
+	if tcpUp != nil {
+		tcpUp.Store(true)
+	}
+	if !useTLS {
+		return conn, nil
+	}
+	tc := tls.Client(conn, c.tlsConfig(serverName))
+	if err := tc.HandshakeContext(ctx); err != nil {
+		conn.Close()
+		return nil, err
+	}
+	return tc, nil
+}
+
+// classifyDial turns a dial error into a failure reason.
+func classifyDial(err error) Reason {
+	if errors.Is(err, errStepTimeout) {
+		return Reason{ReasonTCP, "timed out"}
+	}
+	var ue x509.UnknownAuthorityError
+	var he x509.HostnameError
+	var ce x509.CertificateInvalidError
+	var ve *tls.CertificateVerificationError
+	switch {
+	case errors.As(err, &ue), errors.As(err, &he), errors.As(err, &ce):
+		return Reason{ReasonTLSUntrusted, err.Error()}
+	case errors.As(err, &ve):
+		return Reason{ReasonTLSUntrusted, ve.Err.Error()}
+	}
+	var oe *net.OpError
+	if errors.As(err, &oe) && oe.Op == "dial" {
+		return Reason{ReasonTCP, shortErr(err)}
+	}
+	return Reason{ReasonTLS, shortErr(err)}
+}
+
+func (f *fsm) resolving(ctx context.Context) (State, Reason) {
+	c := f.c
+	srv := f.list[f.idx]
+	g := c.snapshotGoal()
+	s := &session{c: c, srv: srv, res: c.newResolver(g), keepalive: g.cloud.Keepalive, ping: g.cloud.Ping}
+	if s.keepalive <= 0 {
+		s.keepalive = 180
+	}
+	if s.ping <= 0 {
+		s.ping = 60
+	}
+	f.sess = s
+	var addr netip.Addr
+	// every DNS server may cost its own time-out (twice with the TCP retry)
+	timeout := c.o.StepTimeout + 2*c.o.DNSTimeout*time.Duration(len(s.res.servers)+3)
+	err, leave, next := f.stepT(ctx, timeout, func(ctx context.Context) error {
+		a, err := s.res.resolve(ctx, srv.Domain)
+		addr = a
+		return err
+	})
+	if leave {
+		return next, Reason{}
+	}
+	if err != nil {
+		if errors.Is(err, errStepTimeout) {
+			err = errors.New("timed out")
+		}
+		return f.fail(Reason{ReasonDNS, err.Error()})
+	}
+	s.addr = addr
+	c.setStatus(func(st *Status) { st.ServerAddress = addr.String() })
+	return StateConnecting, Reason{}
+}
+
+func (f *fsm) connecting(ctx context.Context) (State, Reason) {
+	c := f.c
+	s := f.sess
+	var conn net.Conn
+	var tcpUp atomic.Bool
+	err, leave, next := f.step(ctx, func(ctx context.Context) error {
+		var err error
+		conn, err = c.dialPhase(ctx, s.addr, s.srv.Port, s.srv.Domain, !c.o.LabPlainWS, &tcpUp)
+		return err
+	})
+	if leave {
+		if conn != nil {
+			conn.Close()
+		}
+		return next, Reason{}
+	}
+	if err != nil {
+		if conn != nil {
+			conn.Close()
+		}
+		r := classifyDial(err)
+		if errors.Is(err, errStepTimeout) && tcpUp.Load() && !c.o.LabPlainWS {
+			r = Reason{ReasonTLS, "timed out"}
+		}
+		return f.fail(r)
+	}
+	s.preconn = conn
+	dialer := func(ctx context.Context, _, _ string) (net.Conn, error) {
+		s.mu.Lock()
+		pc := s.preconn
+		s.preconn = nil
+		s.mu.Unlock()
+		if pc != nil {
+			return pc, nil
+		}
+		return c.dial(ctx, s.addr, s.srv.Port, s.srv.Domain, !c.o.LabPlainWS)
+	}
+	s.tr = &http.Transport{DialTLSContext: dialer, DialContext: dialer, MaxIdleConnsPerHost: 1,
+		DisableCompression: true}
+	s.hc = &http.Client{Transport: s.tr, CheckRedirect: func(*http.Request, []*http.Request) error {
+		return http.ErrUseLastResponse // a controller cannot redirect the device
+	}}
+	return StateAuthenticating, Reason{}
+}
+
+func (s *session) baseURL() string {
+	scheme := "https"
+	if s.c.o.LabPlainWS {
+		scheme = "http"
+	}
+	return scheme + "://" + net.JoinHostPort(s.srv.Domain, strconv.Itoa(s.srv.Port))
+}
+
+type netConn = net.Conn
+
+func (s *session) postQuiet(ctx context.Context, path string, body any) (int, []byte, error) {
+	return s.do(ctx, path, body, "", false)
+}
+
+// post sends one JSON request and returns status and body (≤ 64 KiB).
+func (s *session) post(ctx context.Context, path string, body any, bearer string) (int, []byte, error) {
+	return s.do(ctx, path, body, bearer, true)
+}
+
+func (s *session) do(ctx context.Context, path string, body any, bearer string, track bool) (int, []byte, error) {
+	setProc := func(p string) {
+		if track {
+			s.c.setStatus(func(st *Status) { st.ProcessState = p })
+		}
+	}
+	b, _ := json.Marshal(body)
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, s.baseURL()+path, bytes.NewReader(b))
+	if err != nil {
+		return 0, nil, err
+	}
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("User-Agent", s.c.o.UserAgent)
+	if bearer != "" {
+		req.Header.Set("Authorization", "Bearer "+bearer)
+	}
+	setProc(ProcSent)
+	resp, err := s.hc.Do(req)
+	if err != nil {
+		return 0, nil, err
+	}
+	defer resp.Body.Close()
+	data, err := io.ReadAll(io.LimitReader(resp.Body, wire.MaxBody+1))
+	if err != nil {
+		return 0, nil, err
+	}
+	setProc(ProcReceived)
+	if len(data) > wire.MaxBody {
+		return resp.StatusCode, nil, fmt.Errorf("response body over 64 KiB")
+	}
+	return resp.StatusCode, data, nil
+}
+
+func stepErr(err error) string {
+	if errors.Is(err, errStepTimeout) {
+		return "timed out"
+	}
+	var ue *url.Error
+	if errors.As(err, &ue) {
+		err = ue.Err
+	}
+	return shortErr(err)
+}
+
+func (f *fsm) authenticating(ctx context.Context) (State, Reason) {
+	c := f.c
+	s := f.sess
+	req := wire.AuthRequest{Serial: c.o.Serial, Model: c.o.Model, MAC: c.o.MAC,
+		Sysname: c.o.Sysname(), Software: c.o.Software}
+	var code int
+	var body []byte
+	err, leave, next := f.step(ctx, func(ctx context.Context) error {
+		var err error
+		code, body, err = s.post(ctx, wire.PathAuth, req, "")
+		return err
+	})
+	if leave {
+		return next, Reason{}
+	}
+	if err != nil {
+		return f.fail(Reason{ReasonAuth, stepErr(err)})
+	}
+	var ar wire.AuthResponse
+	switch code {
+	case http.StatusOK:
+		if err := wire.DecodeBody(body, &ar, "result", "token"); err != nil {
+			return f.fail(Reason{ReasonAuth, "protocol error: " + err.Error()})
+		}
+		if ar.Result != wire.ResultSuccess || ar.Token == "" {
+			return f.fail(Reason{ReasonAuth, "protocol error: result " + ar.Result})
+		}
+		s.token = ar.Token
+		c.setStatus(func(st *Status) { st.DeviceState = DevRequestSuccess })
+		return StateRegistering, Reason{}
+	case http.StatusForbidden, http.StatusConflict:
+		dev, want := DevRequestFailure, wire.ReasonSerialUnknown
+		if code == http.StatusConflict {
+			dev, want = DevBoundElsewhere, wire.ReasonBoundElsewhere
+		}
+		reason := want
+		if wire.DecodeBody(body, &ar, "result", "reason") == nil && ar.Reason != "" {
+			reason = ar.Reason
+		}
+		return f.failDev(dev, Reason{ReasonAuth, reason})
+	default:
+		return f.fail(Reason{ReasonAuth, fmt.Sprintf("HTTP %d", code)})
+	}
+}
+
+func (f *fsm) registering(ctx context.Context) (State, Reason) {
+	c := f.c
+	s := f.sess
+	req := wire.RegisterRequest{Serial: c.o.Serial, Keepalive: s.keepalive, Ping: s.ping}
+	var code int
+	var body []byte
+	regFail := func(d string) (State, Reason) {
+		return f.failDev(DevRegisterFailure, Reason{ReasonRegister, d})
+	}
+	err, leave, next := f.step(ctx, func(ctx context.Context) error {
+		var err error
+		code, body, err = s.post(ctx, wire.PathRegister, req, s.token)
+		return err
+	})
+	if leave {
+		return next, Reason{}
+	}
+	if err != nil {
+		return regFail(stepErr(err))
+	}
+	if code == http.StatusUnauthorized && !s.reauthed {
+		// §2: token unknown or expired → §1 again on the same server, once.
+		s.reauthed = true
+		return StateAuthenticating, Reason{ReasonRegister, "token rejected"}
+	}
+	if code != http.StatusOK {
+		return regFail(fmt.Sprintf("HTTP %d", code))
+	}
+	var rr wire.RegisterResponse
+	if err := wire.DecodeBody(body, &rr, "result", "main_url"); err != nil {
+		return regFail("protocol error: " + err.Error())
+	}
+	if rr.Result != wire.ResultSuccess {
+		return regFail("protocol error: result " + rr.Result)
+	}
+	u, err := url.Parse(rr.MainURL)
+	if err != nil || u.Host == "" {
+		return regFail("protocol error: bad main_url")
+	}
+	if err := c.checkWSScheme(u); err != nil {
+		return regFail(err.Error())
+	}
+	s.mainURL = u
+	// The HTTP connection is not needed any more.
+	s.tr.CloseIdleConnections()
+	return StateUpgrading, Reason{}
+}
+
+func (c *Client) checkWSScheme(u *url.URL) error {
+	switch {
+	case u.Scheme == "wss":
+		return nil
+	case u.Scheme == "ws" && c.o.LabPlainWS:
+		return nil
+	}
+	return fmt.Errorf("%s:// URL refused, wss:// required", u.Scheme)
+}
+
+// dialWS upgrades rawURL with the session's token and trust settings. When
+// the URL's host is the server domain, the address already resolved is used;
+// otherwise the host is resolved the same way.
+func (s *session) dialWS(ctx context.Context, u *url.URL) (*websocket.Conn, error) {
+	host := u.Hostname()
+	port := u.Port()
+	if port == "" {
+		port = "443"
+		if u.Scheme == "ws" {
+			port = "80"
+		}
+	}
+	p, err := strconv.Atoi(port)
+	if err != nil {
+		return nil, fmt.Errorf("bad port in %s", u.Redacted())
+	}
+	addr := s.addr
+	if host != s.srv.Domain {
+		if addr, err = s.res.resolve(ctx, host); err != nil {
+			return nil, fmt.Errorf("resolving %s: %v", host, err)
+		}
+	}
+	useTLS := u.Scheme == "wss"
+	netDial := func(ctx context.Context, _, _ string) (net.Conn, error) {
+		return s.c.dial(ctx, addr, p, host, useTLS)
+	}
+	d := websocket.Dialer{
+		NetDialContext:    netDial,
+		NetDialTLSContext: netDial,
+		Subprotocols:      []string{wire.Subprotocol},
+		ReadBufferSize:    4096,
+		WriteBufferSize:   4096,
+	}
+	h := http.Header{}
+	h.Set("Authorization", "Bearer "+s.token)
+	h.Set("User-Agent", s.c.o.UserAgent)
+	h.Set("Content-Type", "application/json") // §0: every HTTP request
+	ws, resp, err := d.DialContext(ctx, u.String(), h)
+	if err != nil {
+		if resp != nil {
+			return nil, fmt.Errorf("HTTP %d", resp.StatusCode)
+		}
+		return nil, err
+	}
+	if ws.Subprotocol() != wire.Subprotocol {
+		ws.Close()
+		return nil, fmt.Errorf("protocol error: subprotocol %q not %s", ws.Subprotocol(), wire.Subprotocol)
+	}
+	ws.SetReadLimit(wire.MaxBody)
+	return ws, nil
+}
+
+func (f *fsm) upgrading(ctx context.Context) (State, Reason) {
+	s := f.sess
+	var ws *websocket.Conn
+	err, leave, next := f.step(ctx, func(ctx context.Context) error {
+		var err error
+		ws, err = s.dialWS(ctx, s.mainURL)
+		return err
+	})
+	if leave {
+		if ws != nil {
+			ws.Close()
+		}
+		return next, Reason{}
+	}
+	if err != nil {
+		if ws != nil {
+			ws.Close()
+		}
+		r := classifyDial(err)
+		if r.Kind == ReasonTLS || r.Kind == ReasonTCP {
+			r = Reason{ReasonUpgrade, stepErr(err)}
+		}
+		return f.fail(r)
+	}
+	s.ws = ws
+	return StateEstablished, Reason{}
+}

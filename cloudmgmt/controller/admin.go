@@ -1,0 +1,134 @@
+package controller
+
+import (
+	"context"
+	"encoding/json"
+	"io"
+	"net/http"
+	"slices"
+	"strings"
+	"time"
+)
+
+func sortStrings(s []string) { slices.Sort(s) }
+
+func sortDevices(d []DeviceInfo) {
+	slices.SortFunc(d, func(a, b DeviceInfo) int { return strings.Compare(a.Serial, b.Serial) })
+}
+
+// AdminHandler serves the admin API (HTTP+JSON, meant for loopback):
+//
+//	GET  /devices                         → []DeviceInfo
+//	GET  /reports?serial=SN&service=SVC   → {"summary":ReportInfo,"reports":[]Report}
+//	POST /exec    {"serial","lines","timeout_seconds"} → ExecResult
+//	GET  /faults                          → Faults
+//	POST /faults  Faults (fields given replace, others kept) → Faults
+//	POST /inject  {"serial","kind"}       (serial "" = all devices)
+//	POST /close   {"serial"}              close connections (serial "" = all)
+//	POST /serials {"serial","code"}       add a serial (code: bound elsewhere)
+//	GET  /healthz
+func (s *Server) AdminHandler() http.Handler {
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
+		writeJSON(w, 200, map[string]string{"status": "ok"})
+	})
+	mux.HandleFunc("GET /devices", func(w http.ResponseWriter, r *http.Request) {
+		d := s.Devices()
+		if d == nil {
+			d = []DeviceInfo{}
+		}
+		writeJSON(w, 200, d)
+	})
+	mux.HandleFunc("GET /reports", func(w http.ResponseWriter, r *http.Request) {
+		sum, reps := s.Reports(r.URL.Query().Get("serial"), r.URL.Query().Get("service"))
+		if reps == nil {
+			reps = []Report{}
+		}
+		writeJSON(w, 200, map[string]any{"summary": sum, "reports": reps})
+	})
+	mux.HandleFunc("POST /exec", func(w http.ResponseWriter, r *http.Request) {
+		var req struct {
+			Serial  string   `json:"serial"`
+			Lines   []string `json:"lines"`
+			Timeout int      `json:"timeout_seconds"`
+		}
+		if !adminBody(w, r, &req) {
+			return
+		}
+		if req.Timeout <= 0 {
+			req.Timeout = 60
+		}
+		ctx, cancel := context.WithTimeout(r.Context(), time.Duration(req.Timeout)*time.Second)
+		defer cancel()
+		res, err := s.Exec(ctx, req.Serial, req.Lines)
+		if err != nil {
+			writeJSON(w, 404, map[string]string{"error": err.Error()})
+			return
+		}
+		writeJSON(w, 200, res)
+	})
+	mux.HandleFunc("GET /faults", func(w http.ResponseWriter, r *http.Request) {
+		writeJSON(w, 200, s.Faults())
+	})
+	mux.HandleFunc("POST /faults", func(w http.ResponseWriter, r *http.Request) {
+		f := s.Faults()
+		if !adminBody(w, r, &f) {
+			return
+		}
+		if f.OnConnect != "" && !contains(InjectKinds, f.OnConnect) {
+			writeJSON(w, 400, map[string]string{"error": "unknown on_connect kind " + f.OnConnect})
+			return
+		}
+		s.SetFaults(f)
+		writeJSON(w, 200, f)
+	})
+	mux.HandleFunc("POST /inject", func(w http.ResponseWriter, r *http.Request) {
+		var req struct{ Serial, Kind string }
+		if !adminBody(w, r, &req) {
+			return
+		}
+		if err := s.Inject(req.Serial, req.Kind); err != nil {
+			writeJSON(w, 404, map[string]string{"error": err.Error()})
+			return
+		}
+		writeJSON(w, 200, map[string]string{"status": "ok"})
+	})
+	mux.HandleFunc("POST /close", func(w http.ResponseWriter, r *http.Request) {
+		var req struct{ Serial string }
+		if !adminBody(w, r, &req) {
+			return
+		}
+		if err := s.CloseDevice(req.Serial); err != nil {
+			writeJSON(w, 404, map[string]string{"error": err.Error()})
+			return
+		}
+		writeJSON(w, 200, map[string]string{"status": "ok"})
+	})
+	mux.HandleFunc("POST /serials", func(w http.ResponseWriter, r *http.Request) {
+		var req struct{ Serial, Code string }
+		if !adminBody(w, r, &req) || req.Serial == "" {
+			if req.Serial == "" {
+				writeJSON(w, 400, map[string]string{"error": "serial required"})
+			}
+			return
+		}
+		s.AddSerial(req.Serial, req.Code)
+		writeJSON(w, 200, map[string]string{"status": "ok"})
+	})
+	return mux
+}
+
+func adminBody(w http.ResponseWriter, r *http.Request, v any) bool {
+	b, err := io.ReadAll(io.LimitReader(r.Body, 1<<20))
+	if err == nil {
+		if len(strings.TrimSpace(string(b))) == 0 {
+			return true
+		}
+		err = json.Unmarshal(b, v)
+	}
+	if err != nil {
+		writeJSON(w, 400, map[string]string{"error": err.Error()})
+		return false
+	}
+	return true
+}

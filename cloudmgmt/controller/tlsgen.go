@@ -1,0 +1,152 @@
+package controller
+
+import (
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/tls"
+	"crypto/x509"
+	"crypto/x509/pkix"
+	"encoding/pem"
+	"errors"
+	"fmt"
+	"math/big"
+	"net"
+	"os"
+	"path/filepath"
+	"time"
+)
+
+// TLS file names inside the --tls-dir directory.
+const (
+	CAFile      = "ca.pem"
+	CAKeyFile   = "ca-key.pem"
+	CertFile    = "server.pem"
+	CertKeyFile = "server-key.pem"
+)
+
+// EnsureTLS makes dir hold a CA and a server certificate signed by it for
+// sans (names and IP addresses), creating whatever is absent. An existing
+// server certificate is kept as is. It returns the server TLS config (TLS
+// 1.2 or newer).
+func EnsureTLS(dir string, sans []string) (*tls.Config, error) {
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return nil, err
+	}
+	p := func(n string) string { return filepath.Join(dir, n) }
+	if !exists(p(CAFile)) || !exists(p(CAKeyFile)) {
+		if err := makeCA(p(CAFile), p(CAKeyFile)); err != nil {
+			return nil, err
+		}
+		os.Remove(p(CertFile))
+	}
+	if !exists(p(CertFile)) || !exists(p(CertKeyFile)) {
+		if err := makeCert(p(CAFile), p(CAKeyFile), p(CertFile), p(CertKeyFile), sans); err != nil {
+			return nil, err
+		}
+	}
+	cert, err := tls.LoadX509KeyPair(p(CertFile), p(CertKeyFile))
+	if err != nil {
+		return nil, err
+	}
+	return &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12,
+		NextProtos: []string{"http/1.1"}}, nil
+}
+
+// CAPool reads dir's CA certificate into a pool (for clients and tests).
+func CAPool(dir string) (*x509.CertPool, error) {
+	b, err := os.ReadFile(filepath.Join(dir, CAFile))
+	if err != nil {
+		return nil, err
+	}
+	pool := x509.NewCertPool()
+	if !pool.AppendCertsFromPEM(b) {
+		return nil, errors.New("no certificate in " + CAFile)
+	}
+	return pool, nil
+}
+
+func exists(p string) bool { _, err := os.Stat(p); return err == nil }
+
+func serialNumber() *big.Int {
+	n, _ := rand.Int(rand.Reader, new(big.Int).Lsh(big.NewInt(1), 120))
+	return n
+}
+
+func writePEM(path, typ string, der []byte, mode os.FileMode) error {
+	tmp := path + ".tmp"
+	if err := os.WriteFile(tmp, pem.EncodeToMemory(&pem.Block{Type: typ, Bytes: der}), mode); err != nil {
+		return err
+	}
+	return os.Rename(tmp, path)
+}
+
+func makeCA(certPath, keyPath string) error {
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		return err
+	}
+	tmpl := &x509.Certificate{
+		SerialNumber:          serialNumber(),
+		Subject:               pkix.Name{CommonName: "cloudsim test CA"},
+		NotBefore:             time.Now().Add(-time.Hour),
+		NotAfter:              time.Now().AddDate(10, 0, 0),
+		KeyUsage:              x509.KeyUsageCertSign | x509.KeyUsageCRLSign,
+		BasicConstraintsValid: true,
+		IsCA:                  true,
+	}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
+	if err != nil {
+		return err
+	}
+	kder, err := x509.MarshalECPrivateKey(key)
+	if err != nil {
+		return err
+	}
+	if err := writePEM(keyPath, "EC PRIVATE KEY", kder, 0o600); err != nil {
+		return err
+	}
+	return writePEM(certPath, "CERTIFICATE", der, 0o644)
+}
+
+func makeCert(caPath, caKeyPath, certPath, keyPath string, sans []string) error {
+	caPair, err := tls.LoadX509KeyPair(caPath, caKeyPath)
+	if err != nil {
+		return fmt.Errorf("loading CA: %w", err)
+	}
+	ca, err := x509.ParseCertificate(caPair.Certificate[0])
+	if err != nil {
+		return err
+	}
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		return err
+	}
+	tmpl := &x509.Certificate{
+		SerialNumber: serialNumber(),
+		Subject:      pkix.Name{CommonName: "cloudsim"},
+		NotBefore:    time.Now().Add(-time.Hour),
+		NotAfter:     time.Now().AddDate(2, 0, 0),
+		KeyUsage:     x509.KeyUsageDigitalSignature,
+		ExtKeyUsage:  []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
+	}
+	for _, s := range sans {
+		if ip := net.ParseIP(s); ip != nil {
+			tmpl.IPAddresses = append(tmpl.IPAddresses, ip)
+		} else if s != "" {
+			tmpl.DNSNames = append(tmpl.DNSNames, s)
+		}
+	}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, ca, &key.PublicKey, caPair.PrivateKey)
+	if err != nil {
+		return err
+	}
+	kder, err := x509.MarshalECPrivateKey(key)
+	if err != nil {
+		return err
+	}
+	if err := writePEM(keyPath, "EC PRIVATE KEY", kder, 0o600); err != nil {
+		return err
+	}
+	return writePEM(certPath, "CERTIFICATE", der, 0o644)
+}

@@ -1,0 +1,331 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"crypto/x509"
+	"encoding/json"
+	"fmt"
+	"net"
+	"net/http"
+	"net/netip"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/netdevd/netdevd/cloudmgmt"
+	"github.com/netdevd/netdevd/cloudmgmt/controller"
+	"github.com/netdevd/netdevd/internal/config"
+)
+
+var cloudsimBin string
+
+func TestMain(m *testing.M) {
+	dir, err := os.MkdirTemp("", "cloudsim-bin-")
+	if err != nil {
+		panic(err)
+	}
+	cloudsimBin = filepath.Join(dir, "cloudsim")
+	out, err := exec.Command("go", "build", "-o", cloudsimBin, ".").CombinedOutput()
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "building cloudsim: %v\n%s", err, out)
+		os.Exit(1)
+	}
+	code := m.Run()
+	os.RemoveAll(dir)
+	os.Exit(code)
+}
+
+func freePort(t *testing.T) int {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	return l.Addr().(*net.TCPAddr).Port
+}
+
+// sim is one cloudsim process.
+type sim struct {
+	cmd   *exec.Cmd
+	port  int
+	admin string
+	args  []string
+}
+
+func startSim(t *testing.T, tlsDir string, port int, extra ...string) *sim {
+	t.Helper()
+	s := &sim{port: port, admin: "127.0.0.1:" + strconv.Itoa(freePort(t))}
+	s.args = append([]string{"run", "--listen", "127.0.0.1:" + strconv.Itoa(port), "--admin-listen", s.admin,
+		"--tls-dir", tlsDir, "--serial", "SN1", "--log-level", "warn",
+		"--san", "localhost,127.0.0.1,primary.test,backup1.test,backup2.test"}, extra...)
+	s.start(t)
+	return s
+}
+
+func (s *sim) start(t *testing.T) {
+	t.Helper()
+	for attempt := 0; ; attempt++ {
+		cmd := exec.Command(cloudsimBin, s.args...)
+		stdout, _ := cmd.StdoutPipe()
+		cmd.Stderr = os.Stderr
+		if err := cmd.Start(); err != nil {
+			t.Fatal(err)
+		}
+		sc := bufio.NewScanner(stdout)
+		ready := false
+		for sc.Scan() {
+			if strings.HasPrefix(sc.Text(), "cloudsim listening on") {
+				ready = true
+				break
+			}
+		}
+		if ready {
+			go func() {
+				for sc.Scan() {
+				}
+			}()
+			s.cmd = cmd
+			t.Cleanup(s.kill)
+			return
+		}
+		cmd.Wait()
+		if attempt > 20 {
+			t.Fatalf("cloudsim %v did not start", s.args)
+		}
+		time.Sleep(50 * time.Millisecond) // port still in use after a kill
+	}
+}
+
+func (s *sim) kill() {
+	if s.cmd != nil && s.cmd.ProcessState == nil {
+		s.cmd.Process.Kill()
+		s.cmd.Wait()
+	}
+}
+
+func (s *sim) get(t *testing.T, path string, out any) {
+	t.Helper()
+	resp, err := http.Get("http://" + s.admin + path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	if err := json.NewDecoder(resp.Body).Decode(out); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func (s *sim) connected(t *testing.T) bool {
+	var devs []controller.DeviceInfo
+	s.get(t, "/devices", &devs)
+	return len(devs) == 1 && devs[0].Connected
+}
+
+func (s *sim) logSeqs(t *testing.T) []uint64 {
+	var r struct{ Reports []controller.Report }
+	s.get(t, "/reports?serial=SN1&service=log", &r)
+	var seqs []uint64
+	for _, x := range r.Reports {
+		seqs = append(seqs, x.Seq)
+	}
+	return seqs
+}
+
+func waitFor(t *testing.T, what string, d time.Duration, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(d)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out waiting for %s", what)
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+}
+
+func caPool(t *testing.T, dir string) *x509.CertPool {
+	p, err := controller.CAPool(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+type device struct {
+	*cloudmgmt.Client
+	cancel context.CancelFunc
+	done   chan struct{}
+}
+
+func startDevice(t *testing.T, pool *x509.CertPool) *device {
+	c := cloudmgmt.New(cloudmgmt.Options{Serial: "SN1", MAC: "aa:bb:cc:dd:ee:ff", RootCAs: pool,
+		ResolvConf: "/nonexistent", StepTimeout: 2 * time.Second})
+	ctx, cancel := context.WithCancel(context.Background())
+	d := &device{Client: c, cancel: cancel, done: make(chan struct{})}
+	go func() { defer close(d.done); c.Run(ctx) }()
+	t.Cleanup(func() { cancel(); <-d.done })
+	return d
+}
+
+var lo = netip.MustParseAddr("127.0.0.1")
+
+func names(n ...string) []config.IPHost {
+	var h []config.IPHost
+	for _, x := range n {
+		h = append(h, config.IPHost{Name: x, Addr: lo})
+	}
+	return h
+}
+
+func (d *device) on(domain string) func() bool {
+	return func() bool {
+		s := d.Status()
+		return s.ConnState == "Established" && s.ServerDomain == domain
+	}
+}
+
+// TestFailoverRealCloudsim: primary + two backups as real processes.
+func TestFailoverRealCloudsim(t *testing.T) {
+	tlsDir := t.TempDir()
+	p := startSim(t, tlsDir, freePort(t))
+	b1 := startSim(t, tlsDir, freePort(t))
+	b2 := startSim(t, tlsDir, freePort(t))
+	d := startDevice(t, caPool(t, tlsDir))
+	start := time.Now()
+	d.SetConfig(config.Cloud{ServerDomain: "primary.test", ServerPort: p.port, Keepalive: 10, Ping: 10,
+		Backups: []config.Backup{{Domain: "backup1.test", Port: b1.port}, {Domain: "backup2.test", Port: b2.port}}},
+		nil, names("primary.test", "backup1.test", "backup2.test"))
+	waitFor(t, "on primary", 10*time.Second, d.on("primary.test"))
+	t.Logf("config → Established (loopback TLS, real cloudsim): %v", time.Since(start))
+	waitFor(t, "primary sees it", 5*time.Second, func() bool { return p.connected(t) })
+
+	n := 0
+	report := func(k int) {
+		for i := 0; i < k; i++ {
+			n++
+			d.Report("log", map[string]any{"n": n})
+		}
+	}
+	acked := func() bool { return d.PendingReports("log") == 0 }
+	report(20)
+	waitFor(t, "acked on primary", 5*time.Second, acked)
+	fromPrimary := p.logSeqs(t)
+
+	start = time.Now()
+	p.kill()
+	report(10) // sent during failover
+	waitFor(t, "on backup1", 10*time.Second, d.on("backup1.test"))
+	t.Logf("primary killed → Established on backup1: %v", time.Since(start))
+	report(10)
+	waitFor(t, "acked on backup1", 5*time.Second, acked)
+
+	p.start(t) // primary back: no preemption
+	time.Sleep(1500 * time.Millisecond)
+	if !d.on("backup1.test")() {
+		t.Fatalf("left backup1: %+v", d.Status())
+	}
+	fromB1 := b1.logSeqs(t)
+	b1.kill()
+	report(10)
+	waitFor(t, "on backup2", 10*time.Second, d.on("backup2.test"))
+	waitFor(t, "acked on backup2", 5*time.Second, acked)
+	fromB2 := b2.logSeqs(t)
+
+	seen := map[uint64]int{}
+	for _, list := range [][]uint64{fromPrimary, fromB1, fromB2} {
+		inProc := map[uint64]bool{}
+		for _, s := range list {
+			if inProc[s] {
+				t.Fatalf("seq %d stored twice by one controller", s)
+			}
+			inProc[s] = true
+			seen[s]++
+		}
+	}
+	for i := 1; i <= n; i++ {
+		if seen[uint64(i)] != 1 {
+			t.Fatalf("seq %d received %d times (primary %v b1 %v b2 %v)", i, seen[uint64(i)], fromPrimary, fromB1, fromB2)
+		}
+	}
+	if len(seen) != n {
+		t.Fatalf("%d distinct seqs, want %d", len(seen), n)
+	}
+}
+
+func TestBadPeersRealCloudsim(t *testing.T) {
+	tlsDir := t.TempDir()
+	s := startSim(t, tlsDir, freePort(t))
+	// a device trusting another CA
+	other := t.TempDir()
+	controller.EnsureTLS(other, []string{"x"})
+	d := startDevice(t, caPool(t, other))
+	d.SetConfig(config.Cloud{ServerDomain: "primary.test", ServerPort: s.port, Keepalive: 10, Ping: 10}, nil, names("primary.test"))
+	waitFor(t, "failure", 5*time.Second, func() bool { return d.Status().FailureReason != "" })
+	if r := d.Status().FailureReason; !strings.HasPrefix(r, "TLS certificate not trusted (Details:") {
+		t.Fatal(r)
+	}
+
+	d2 := startDevice(t, caPool(t, tlsDir))
+	run := func(args ...string) (string, error) {
+		out, err := exec.Command(cloudsimBin, append([]string{args[0], "--admin", s.admin}, args[1:]...)...).CombinedOutput()
+		return string(out), err
+	}
+	if out, err := run("fault", "reject_auth=409"); err != nil {
+		t.Fatal(out, err)
+	}
+	d2.SetConfig(config.Cloud{ServerDomain: "primary.test", ServerPort: s.port, Keepalive: 10, Ping: 10}, nil, names("primary.test"))
+	waitFor(t, "failure", 5*time.Second, func() bool { return d2.Status().FailureReason != "" })
+	if st := d2.Status(); st.FailureReason != "Authentication failed (Details:injected)" || st.DeviceState != "Bound_elsewhere" {
+		t.Fatalf("%q %s", st.FailureReason, st.DeviceState)
+	}
+	run("fault", "reject_auth=0")
+	d2.Reset()
+	waitFor(t, "recovered", 5*time.Second, d2.on("primary.test"))
+
+	// exec through the CLI
+	out, err := run("exec", "--serial", "SN1", "display version")
+	if err == nil || !strings.Contains(out, "not available") {
+		t.Fatalf("exec without Options.Exec: %q %v", out, err)
+	}
+	out, err = run("devices")
+	if err != nil || !strings.Contains(out, "SN1") || !strings.Contains(out, "up") {
+		t.Fatalf("devices: %q %v", out, err)
+	}
+	// oversize frame → close 1009 → back again
+	if out, err := run("inject", "oversize"); err != nil {
+		t.Fatal(out, err)
+	}
+	waitFor(t, "down", 5*time.Second, func() bool { return d2.Status().LastDownReason != "" })
+	if r := d2.Status().LastDownReason; r != "protocol error (Details:frame over 64 KiB (close 1009))" {
+		t.Fatal(r)
+	}
+	waitFor(t, "recovered", 5*time.Second, d2.on("primary.test"))
+}
+
+func TestFlagErrors(t *testing.T) {
+	for _, args := range [][]string{
+		{"run", "--listen", "nope", "--serial", "A"},
+		{"run", "--serial", "A", "--admin-listen", "0.0.0.0:1"},
+		{"run", "--bound", "A"},
+		{"run"},
+		{"run", "--bogus"},
+		{"run", "--token-ttl", "x", "--serial", "A"},
+		{"frobnicate"},
+		{"exec", "--admin", "127.0.0.1:1"},
+		{"fault", "--admin", "127.0.0.1:1", "reject_auth=abc"},
+	} {
+		out, err := exec.Command(cloudsimBin, args...).CombinedOutput()
+		if err == nil {
+			t.Fatalf("%v: exit 0", args)
+		}
+		lines := strings.Split(strings.TrimSpace(string(out)), "\n")
+		if args[0] != "frobnicate" && len(lines) != 1 {
+			t.Fatalf("%v: %d lines: %s", args, len(lines), out)
+		}
+	}
+}
