@@ -44,7 +44,7 @@ func (s Status) Display(loc *time.Location) string {
 		if value == "" {
 			value = "N/A"
 		}
-		if len(label) <= 25 {
+		if len(label) < 25 {
 			fmt.Fprintf(&b, "%-25s: %s\n", label, value)
 		} else {
 			fmt.Fprintf(&b, "%s : %s\n", label, value)

@@ -17,7 +17,7 @@ func TestExecAndPipedShellSurviveRestart(t *testing.T) {
 		t.Fatalf("display version does not show the serial %q:\n%s", serial, out)
 	}
 
-	out = d.pipeShell("system-view\nsysname edge-7\ncloud-management server domain cloud.example.test\ncloud-management keepalive 30\nreturn\nsave force\nquit\n")
+	out = d.pipeShell("system-view\nsysname edge-7\nip host cloud.example.test 127.0.0.1\ncloud-management server domain cloud.example.test\ncloud-management keepalive 30\nreturn\nsave force\nquit\n")
 	if !strings.Contains(out, "[edge-7]") || !strings.Contains(out, "Saved the current configuration to mainboard device successfully.") {
 		t.Fatalf("piped shell output:\n%s", out)
 	}
@@ -50,14 +50,15 @@ func TestExecStatusOnErrorLine(t *testing.T) {
 
 func TestBrokenStartupConfigIsSurvived(t *testing.T) {
 	dir := t.TempDir()
-	broken := "#\n sysname good-name\n#\n cloud-management keepalive 99999\n dns server 192.0.2.53\n this is not a command\n#\n cloud-management server domain ok.example.test\n#\nreturn\n"
+	// ip host keeps the cloud connection's traffic on loopback.
+	broken := "#\n sysname good-name\n#\n cloud-management keepalive 99999\n ip host ok.example.test 127.0.0.1\n this is not a command\n#\n cloud-management server domain ok.example.test\n#\nreturn\n"
 	path := filepath.Join(dir, "startup.cfg")
 	if err := os.WriteFile(path, []byte(broken), 0o600); err != nil {
 		t.Fatal(err)
 	}
 	d := startDevice(t, dir)
 	cur := d.mustExec("display current-configuration")
-	for _, want := range []string{" sysname good-name", " dns server 192.0.2.53", " cloud-management server domain ok.example.test"} {
+	for _, want := range []string{" sysname good-name", " ip host ok.example.test 127.0.0.1", " cloud-management server domain ok.example.test"} {
 		if !strings.Contains(cur, want) {
 			t.Errorf("good line %q not loaded:\n%s", want, cur)
 		}
