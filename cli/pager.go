@@ -15,13 +15,14 @@ const (
 	keyCtrlC  = 0x03
 )
 
-// page writes text to t, pausing every t.Rows()-1 lines when paging is on.
+// page writes text to t, pausing every t.Rows() lines when paging is on
+// (Comware's screen-length: 24 lines, then the More prompt).
 func (s *Session) page(t Terminal, text string) {
 	rows := t.Rows()
 	if text == "" {
 		return
 	}
-	if !s.paging || rows <= 1 {
+	if !s.paging || rows <= 0 {
 		io.WriteString(t, text)
 		return
 	}
@@ -29,10 +30,10 @@ func (s *Session) page(t Terminal, text string) {
 	if lines[len(lines)-1] == "" {
 		lines = lines[:len(lines)-1]
 	}
-	budget := rows - 1
+	budget := rows
 	for _, line := range lines {
 		if budget == 0 {
-			more, ok := askMore(t, rows-1)
+			more, ok := askMore(t, rows)
 			if !ok {
 				return
 			}

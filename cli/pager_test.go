@@ -39,7 +39,7 @@ func TestPager(t *testing.T) {
 		{"no keys left", "", page(0, 4) + more + erase},
 	}
 	for _, tt := range tests {
-		term := &fakeTerminal{rows: 5, keys: []byte(tt.keys)}
+		term := &fakeTerminal{rows: 4, keys: []byte(tt.keys)}
 		if !s.Execute(context.Background(), "display current-configuration", term) {
 			t.Fatal("failed")
 		}
@@ -49,13 +49,13 @@ func TestPager(t *testing.T) {
 	}
 	// screen-length disable: everything at once, no keys read.
 	run(t, s, "screen-length disable")
-	term := &fakeTerminal{rows: 5}
+	term := &fakeTerminal{rows: 4}
 	s.Execute(context.Background(), "display current-configuration", term)
 	if term.out.String() != full {
 		t.Errorf("screen-length disable still pages: %q", term.out.String())
 	}
 	run(t, s, "undo screen-length disable")
-	term = &fakeTerminal{rows: 5, keys: []byte("q")}
+	term = &fakeTerminal{rows: 4, keys: []byte("q")}
 	s.Execute(context.Background(), "display current-configuration", term)
 	if !strings.HasSuffix(term.out.String(), more+erase) {
 		t.Errorf("undo screen-length disable does not page: %q", term.out.String())
@@ -74,5 +74,20 @@ func TestPagerShortOutput(t *testing.T) {
 	s.Execute(context.Background(), "display current-configuration", term)
 	if term.out.String() != "#\nreturn\n" {
 		t.Errorf("got %q", term.out.String())
+	}
+}
+
+// TestPagerPausesEvery24Lines: cli.md — long output pauses every 24 lines.
+func TestPagerPausesEvery24Lines(t *testing.T) {
+	var text strings.Builder
+	for i := 0; i < 30; i++ {
+		fmt.Fprintf(&text, "line %d\n", i)
+	}
+	s, _ := newTestSession(admin)
+	term := &fakeTerminal{rows: 24, keys: []byte("q")}
+	s.page(term, text.String())
+	lines := strings.Split(term.out.String(), "\n")
+	if len(lines) != 25 || lines[23] != "line 23" || !strings.HasPrefix(lines[24], "  ---- More ----") {
+		t.Fatalf("page is not 24 lines then the More prompt:\n%q", term.out.String())
 	}
 }
