@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"flag"
 	"io"
 	"os"
@@ -12,6 +13,7 @@ import (
 
 	"github.com/netdevd/netdevd/cli"
 	"github.com/netdevd/netdevd/cli/shell"
+	"github.com/netdevd/netdevd/internal/daemon"
 )
 
 // runShell is a CLI session on this process's terminal: started by hand on
@@ -33,15 +35,24 @@ func runShell(args []string) error {
 	}
 	sess := cli.NewSession(c, id)
 	if shellMode() == "readline" {
-		return shell.RunInteractive(ctx, sess, shell.InteractiveOptions{})
+		err = shell.RunInteractive(ctx, sess, shell.InteractiveOptions{Rows: screenLength})
+	} else {
+		err = shell.RunLine(ctx, sess, os.Stdin, os.Stdout, shell.LineOptions{Rows: screenLength})
 	}
-	return shell.RunLine(ctx, sess, os.Stdin, os.Stdout, shell.LineOptions{})
+	if errors.Is(err, context.Canceled) {
+		return nil // the SSH server hung up the session (SIGHUP): a normal end
+	}
+	return err
 }
+
+// screenLength is the pager's page: Comware pages every 24 lines whatever
+// the window's height (its default screen-length).
+const screenLength = 24
 
 // shellMode is what the SSH relay chose, or, on the console, readline for
 // a terminal and line mode for a pipe (`printf '…' | netdevd shell`).
 func shellMode() string {
-	if m := os.Getenv(envShellMode); m != "" {
+	if m := os.Getenv(daemon.EnvShellMode); m != "" {
 		return m
 	}
 	if term.IsTerminal(int(os.Stdin.Fd())) && term.IsTerminal(int(os.Stdout.Fd())) {

@@ -1,0 +1,437 @@
+package shell
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"strings"
+	"sync"
+	"syscall"
+
+	"github.com/reeflective/console"
+	"github.com/reeflective/readline"
+	"github.com/spf13/cobra"
+)
+
+// InteractiveOptions tunes RunInteractive.
+type InteractiveOptions struct {
+	// Inputrc is the readline configuration file to use. Empty: a file
+	// with DefaultInputrc is written to a temporary directory, used, and
+	// removed. Either way INPUTRC is set in the environment before readline
+	// initialises, so ~/.inputrc and /etc/inputrc are never read.
+	Inputrc string
+	// Rows is the page height reported to the grammar. 0 = the window
+	// height, 24 when the terminal does not tell.
+	Rows int
+}
+
+// DefaultInputrc is the readline configuration of the interactive shell:
+// emacs keys, no colours, no hints, no autosuggestion, no autopairs: the
+// plain look of a Comware terminal.
+const DefaultInputrc = `set editing-mode emacs
+set bell-style none
+set enable-bracketed-paste off
+set autopairs off
+set blink-matching-paren off
+set history-autosuggest off
+set usage-hint-always off
+set autocomplete off
+set show-all-if-ambiguous on
+set show-all-if-unmodified on
+set completion-ignore-case on
+set menu-complete-display-prefix on
+set colored-stats off
+set colored-completion-prefix off
+set visible-stats off
+set mark-directories off
+set page-completions off
+set prompt-transient off
+set transient-prompt off
+set show-mode-in-prompt off
+set multiline-column off
+set multiline-column-numbered off
+set completion-display-width 80
+`
+
+// Settings the console library turns on after reading the inputrc, and the
+// values the shell forces back.
+var forcedSettings = map[string]any{
+	"autopairs":                    false,
+	"blink-matching-paren":         false,
+	"history-autosuggest":          false,
+	"usage-hint-always":            false,
+	"autocomplete":                 false,
+	"skip-completed-text":          true,
+	"menu-complete-display-prefix": true,
+	"completion-ignore-case":       true,
+	"show-all-if-ambiguous":        true,
+	"bell-style":                   "none",
+	"enable-bracketed-paste":       false,
+	"prompt-transient":             false,
+	"transient-prompt":             false,
+	"multiline-column":             false,
+	"multiline-column-numbered":    false,
+}
+
+// RunInteractive runs an interactive session on os.Stdin/os.Stdout, which
+// must be a terminal. readline drives the terminal through package globals,
+// so there is one interactive session per process, and RunInteractive may
+// be called once: when it returns, readline's loop goroutine is left parked
+// (the caller is expected to exit).
+//
+// It returns nil when the session ends (`quit` in user view, Ctrl+D on an
+// empty line) and ctx.Err() when ctx is cancelled. SIGTERM/SIGINT stop
+// being fatal after the first command (the console library keeps
+// signal.Notify for them); end the process with SIGHUP.
+func RunInteractive(ctx context.Context, e Engine, opts InteractiveOptions) error {
+	if ttyFD(os.Stdin) < 0 || ttyFD(os.Stdout) < 0 {
+		return errors.New("interactive shell: standard input and output must be a terminal")
+	}
+	inputrc := opts.Inputrc
+	if inputrc == "" {
+		dir, err := os.MkdirTemp("", "netdevd-shell-")
+		if err != nil {
+			return fmt.Errorf("interactive shell: %w", err)
+		}
+		defer os.RemoveAll(dir)
+		inputrc = dir + "/inputrc"
+		if err := os.WriteFile(inputrc, []byte(DefaultInputrc), 0o600); err != nil {
+			return fmt.Errorf("interactive shell: %w", err)
+		}
+	}
+	if err := os.Setenv("INPUTRC", inputrc); err != nil {
+		return fmt.Errorf("interactive shell: %w", err)
+	}
+	// Ctrl+Z while a command runs (signals are on then) must not stop
+	// the shell.
+	signal.Ignore(syscall.SIGTSTP, syscall.SIGTTIN, syscall.SIGTTOU)
+
+	s := &interactive{
+		e:    e,
+		ctx:  ctx,
+		term: &stdTerminal{fd: ttyFD(os.Stdin), out: &trackWriter{w: os.Stdout, atStart: true}, rows: opts.Rows},
+		done: make(chan struct{}),
+	}
+	s.setup()
+
+	saved, _ := getTermios(s.term.fd)
+	defer func() {
+		if saved != nil {
+			_ = setTermios(s.term.fd, saved)
+		}
+	}()
+	go func() { _ = s.app.StartContext(ctx) }()
+
+	select {
+	case <-s.done:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+// interactive is one RunInteractive session.
+type interactive struct {
+	e    Engine
+	ctx  context.Context
+	app  *console.Console
+	rl   *readline.Shell
+	term *stdTerminal
+
+	mu     sync.Mutex
+	raw    string // the line as typed, captured when readline accepts it
+	prompt string // e.Prompt, read once per line
+	stop   bool   // Ctrl+D
+	done   chan struct{}
+}
+
+func (s *interactive) setup() {
+	s.app = console.New("netdevd")
+	s.rl = s.app.Shell()
+	for k, v := range forcedSettings {
+		_ = s.rl.Config.Set(k, v)
+	}
+	s.rl.SyntaxHighlighter = nil
+
+	// The raw line, so the grammar sees double spaces, quotes and `#`
+	// exactly as typed (caret columns depend on it). Every accepted line
+	// goes through here; returning true means no continuation lines.
+	s.rl.AcceptMultiline = func(line []rune) bool {
+		s.mu.Lock()
+		s.raw = string(line)
+		s.mu.Unlock()
+		return true
+	}
+	s.rl.Completer = s.complete
+
+	s.rl.Keymap.Register(map[string]func(){
+		"netdevd-help":   s.help,
+		"netdevd-return": s.ctrlZ,
+	})
+	_ = s.rl.Config.Bind("emacs", "?", "netdevd-help", false)
+	_ = s.rl.Config.Bind("emacs", string(rune(keyCtrlZ)), "netdevd-return", false)
+
+	menu := s.app.ActiveMenu()
+	menu.SetCommands(s.rootCommand)
+	menu.Prompt().Primary = func() string {
+		s.mu.Lock()
+		defer s.mu.Unlock()
+		return s.prompt
+	}
+	menu.AddInterrupt(io.EOF, func(*console.Console) {
+		s.mu.Lock()
+		s.stop = true
+		s.mu.Unlock()
+	})
+	// Ctrl+C at the prompt drops the line; the next prompt follows.
+	menu.AddInterrupt(readline.ErrInterrupt, func(*console.Console) {})
+	menu.ErrorHandler = func(err error) error {
+		// The console parses lines as shell words; a line it cannot parse
+		// (an unbalanced quote…) is still a line for the grammar.
+		var perr console.ParseError
+		if errors.As(err, &perr) {
+			s.execute(s.ctx, s.rawLine())
+		}
+		return nil
+	}
+	s.app.PreReadlineHooks = append(s.app.PreReadlineHooks, s.beforeRead)
+}
+
+// rootCommand is the console's command tree: one catch-all root that hands
+// the raw line to the grammar. It is rebuilt before every line.
+func (s *interactive) rootCommand() *cobra.Command {
+	return &cobra.Command{
+		Use:                "netdevd",
+		DisableFlagParsing: true,
+		Args:               cobra.ArbitraryArgs,
+		SilenceErrors:      true,
+		SilenceUsage:       true,
+		CompletionOptions:  cobra.CompletionOptions{DisableDefaultCmd: true},
+		Run: func(cmd *cobra.Command, _ []string) {
+			ctx := cmd.Context()
+			if ctx == nil {
+				ctx = s.ctx
+			}
+			s.execute(ctx, s.rawLine())
+		},
+	}
+}
+
+func (s *interactive) rawLine() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.raw
+}
+
+func (s *interactive) execute(ctx context.Context, line string) {
+	if strings.TrimSpace(line) == "" {
+		return
+	}
+	// Run mode (no echo, no kernel line editing, signals on) lasts until
+	// readline takes the terminal again: readline saves it and restores it
+	// after each line, and RunInteractive restores the original mode.
+	runMode(s.term.fd)
+	s.e.Execute(ctx, line, s.term)
+	s.term.out.lineStart()
+}
+
+// beforeRead runs before each prompt: it ends the session when asked, and
+// reads the prompt once for this line.
+func (s *interactive) beforeRead() error {
+	s.mu.Lock()
+	stop := s.stop
+	s.mu.Unlock()
+	if stop || s.e.Ended() {
+		close(s.done)
+		select {} // RunInteractive returns; readline is never entered again
+	}
+	p := s.e.Prompt(s.ctx)
+	s.mu.Lock()
+	s.prompt = p
+	s.mu.Unlock()
+	s.term.out.lineStart()
+	s.takeTypeAhead()
+	return nil
+}
+
+// takeTypeAhead hands keys typed while a command ran to readline before
+// it draws the prompt. readline asks the terminal for the cursor position
+// at once and loses keys that arrive in the same read() as the answer;
+// keys already queued would, so they are read here and fed to readline.
+func (s *interactive) takeTypeAhead() {
+	runMode(s.term.fd) // non-canonical: a half-typed line counts too
+	n := pendingInput(s.term.fd)
+	if n <= 0 {
+		return
+	}
+	buf := make([]byte, n)
+	got, _ := os.Stdin.Read(buf)
+	if got > 0 {
+		s.rl.Keys.Feed(false, []rune(string(buf[:got]))...)
+	}
+}
+
+// help is bound to `?`: the `?` is shown after the line, the help follows,
+// then the prompt and the line come back with the cursor where it was. The
+// `?` never enters the line. The help is for the text left of the cursor.
+func (s *interactive) help() {
+	line, cur := s.rl.Line(), s.rl.Cursor()
+	pos := cur.Pos()
+	text := string((*line)[:pos])
+	help := s.e.Help(s.ctx, text)
+
+	// Show the whole line, cursor at its end, then the `?`.
+	s.rl.Display.ResetHelpers()
+	cur.Set(line.Len())
+	s.rl.Display.Refresh()
+	os.Stdout.WriteString("?\r\n" + crlf(help))
+	if !strings.HasSuffix(help, "\n") {
+		os.Stdout.WriteString("\r\n")
+	}
+	cur.Set(pos)
+	s.rl.Display.PrintPrimaryPrompt()
+}
+
+// ctrlZ is bound to Ctrl+Z: the line becomes `return` and is entered.
+func (s *interactive) ctrlZ() {
+	s.rl.Line().Set([]rune("return")...)
+	s.rl.Cursor().Set(s.rl.Line().Len())
+	s.rl.Display.Refresh()
+	if accept := s.rl.Keymap.Commands()["accept-line"]; accept != nil {
+		accept()
+	}
+}
+
+// complete offers the grammar's keywords for the word left of the cursor.
+func (s *interactive) complete(line []rune, pos int) readline.Completions {
+	if pos > len(line) {
+		pos = len(line)
+	}
+	words := s.e.Complete(string(line[:pos]))
+	comps := make([]readline.Completion, 0, len(words))
+	for _, w := range words {
+		// A completed keyword is followed by a space, as on Comware.
+		comps = append(comps, readline.Completion{Value: w + " ", Display: w})
+	}
+	return readline.CompleteRaw(comps)
+}
+
+// crlf turns "\n" into "\r\n" for output while the terminal is raw.
+func crlf(s string) string {
+	s = strings.ReplaceAll(s, "\r\n", "\n")
+	return strings.ReplaceAll(s, "\n", "\r\n")
+}
+
+// stdTerminal is the Terminal the grammar gets in the interactive shell.
+// While a command runs, readline has restored the terminal's cooked mode;
+// ReadKey and ReadLine put it in non-canonical, no-echo, no-signal mode
+// for their own reads (so Ctrl+C arrives as a key, not as SIGINT) and
+// restore it. They read os.Stdin unbuffered, byte by byte, so that no
+// keystroke meant for readline is taken.
+type stdTerminal struct {
+	fd   int
+	out  *trackWriter
+	rows int
+}
+
+func (t *stdTerminal) Write(p []byte) (int, error) { return t.out.Write(p) }
+
+func (t *stdTerminal) Rows() int {
+	if t.rows != 0 {
+		if t.rows < 0 {
+			return 0
+		}
+		return t.rows
+	}
+	if r := windowRows(t.fd); r > 0 {
+		return r
+	}
+	return defaultRows
+}
+
+func (t *stdTerminal) readByte() (byte, error) {
+	var b [1]byte
+	for {
+		n, err := os.Stdin.Read(b[:])
+		if n == 1 {
+			return b[0], nil
+		}
+		if err != nil {
+			return 0, err
+		}
+	}
+}
+
+func (t *stdTerminal) ReadKey() (byte, error) {
+	restore, err := keyMode(t.fd)
+	if err != nil {
+		return 0, err
+	}
+	defer restore()
+	return t.readByte()
+}
+
+// ReadLine reads an answer with minimal editing: Backspace/Delete erase a
+// character, Ctrl+U the answer, Enter ends it, Ctrl+C/Ctrl+Z abort it
+// (ErrInterrupted), Ctrl+D on an empty answer is io.EOF; escape sequences
+// (arrows) are ignored.
+func (t *stdTerminal) ReadLine(prompt string) (string, error) {
+	t.out.WriteString(prompt)
+	restore, err := keyMode(t.fd)
+	if err != nil {
+		return "", err
+	}
+	defer restore()
+	var buf []byte
+	for {
+		c, err := t.readByte()
+		if err != nil {
+			return "", err
+		}
+		switch {
+		case c == '\r' || c == '\n':
+			t.out.WriteString("\n")
+			return string(buf), nil
+		case c == keyCtrlC || c == keyCtrlZ:
+			t.out.WriteString("\n")
+			return "", ErrInterrupted
+		case c == keyCtrlD && len(buf) == 0:
+			t.out.WriteString("\n")
+			return "", io.EOF
+		case c == keyBS || c == keyDEL:
+			if len(buf) > 0 {
+				buf = dropLastRune(buf)
+				t.out.WriteString("\b \b")
+			}
+		case c == keyCtrlU:
+			for range len([]rune(string(buf))) {
+				t.out.WriteString("\b \b")
+			}
+			buf = buf[:0]
+		case c == keyESC:
+			t.skipEscape()
+		case c < 0x20:
+			// other control keys: ignored
+		default:
+			buf = append(buf, c)
+			t.out.Write([]byte{c})
+		}
+	}
+}
+
+// skipEscape drops the rest of an escape sequence (ESC [ … final, ESC O x).
+func (t *stdTerminal) skipEscape() {
+	c, err := t.readByte()
+	if err != nil || (c != '[' && c != 'O') {
+		return
+	}
+	for {
+		c, err = t.readByte()
+		if err != nil || (c >= 0x40 && c <= 0x7e) {
+			return
+		}
+	}
+}

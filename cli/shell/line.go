@@ -1,0 +1,306 @@
+package shell
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"io"
+	"strings"
+	"unicode/utf8"
+
+	"golang.org/x/sys/unix"
+)
+
+// LineOptions tunes RunLine.
+type LineOptions struct {
+	// Rows is the page height reported to the grammar. 0 = detect: the
+	// window height when in is a terminal, else 24 (Comware pages by
+	// default; `screen-length disable` is the engine's business).
+	Rows int
+}
+
+// RunLine runs a line-mode session: print the prompt, read one line, run
+// it, until the engine has ended (`quit` in user view) or input ends.
+//
+// It writes no escape sequences of its own. When in is a terminal (the
+// SSH relay's PTY in cooked mode) the kernel's line discipline echoes and
+// erases; RunLine only makes Ctrl+Z and Ctrl+C end a line (VEOL, VEOL2) in
+// place of their signals, and restores the terminal on return. When in is
+// not a terminal nothing is echoed, but each line read is followed by "\n"
+// so that output starts on its own line, as after a typed Enter.
+//
+// A line ending in `?` prints the help for the text before it, then the
+// prompt and that text again; the next line read is appended to it (the
+// kernel's buffer cannot be pre-filled, so the text is pending in RunLine).
+// A line ending in Ctrl+Z runs `return`; one ending in Ctrl+C is dropped.
+// "\n", "\r" and "\r\n" all end a line; a last line without one still runs.
+//
+// It returns nil at the end of the session or of input, and ctx.Err() as
+// soon as ctx ends (even while waiting for input).
+func RunLine(ctx context.Context, e Engine, in io.Reader, out io.Writer, opts LineOptions) error {
+	s := newLineSession(in, out, opts)
+	defer s.restore()
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	// A blocked read cannot be interrupted: when ctx ends, RunLine returns
+	// at once and the loop is left parked in its read (the process is
+	// expected to exit); it checks ctx before running anything it reads.
+	done := make(chan error, 1)
+	go func() { done <- s.loop(ctx, e) }()
+	select {
+	case err := <-done:
+		return err
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+func (s *lineSession) loop(ctx context.Context, e Engine) error {
+	pending := "" // text before a `?`, waiting for the rest of its line
+	for !e.Ended() {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		s.out.lineStart()
+		s.out.WriteString(e.Prompt(ctx) + pending)
+
+		text, end, err := s.in.next()
+		if err != nil {
+			// EIO: the PTY's other side has closed (the SSH session ended).
+			if errors.Is(err, io.EOF) || errors.Is(err, unix.EIO) {
+				s.out.lineStart()
+				return nil
+			}
+			return err
+		}
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		switch end {
+		case keyCtrlC:
+			s.enterPressed(end)
+			pending = ""
+			continue
+		case keyCtrlZ:
+			s.enterPressed(end)
+			pending = ""
+			e.Execute(ctx, "return", s.term)
+			continue
+		}
+		line := pending + text
+		pending = ""
+		if strings.HasSuffix(line, "?") {
+			if !s.echo {
+				s.out.WriteString(text + "\n") // what the kernel would have echoed
+			} else {
+				s.enterPressed(end)
+			}
+			partial := strings.TrimSuffix(line, "?")
+			s.out.WriteString(e.Help(ctx, partial))
+			pending = partial
+			continue
+		}
+		s.enterPressed(end)
+		if strings.TrimSpace(line) == "" {
+			continue // an empty line just prints the prompt again
+		}
+		e.Execute(ctx, line, s.term)
+	}
+	s.out.lineStart()
+	return nil
+}
+
+// lineSession is the state of one RunLine call.
+type lineSession struct {
+	in    *lineReader
+	out   *trackWriter
+	term  *lineTerminal
+	fd    int  // in's terminal descriptor, -1 for a pipe
+	echo  bool // the kernel echoes typed lines
+	saved *unix.Termios
+}
+
+func newLineSession(in io.Reader, out io.Writer, opts LineOptions) *lineSession {
+	s := &lineSession{
+		in:  &lineReader{r: bufio.NewReader(in)},
+		out: &trackWriter{w: out, atStart: true},
+		fd:  ttyFD(in),
+	}
+	if s.fd >= 0 {
+		if old, err := getTermios(s.fd); err == nil {
+			t := *old
+			s.saved = old
+			s.echo = t.Lflag&unix.ECHO != 0 && t.Lflag&unix.ICANON != 0
+			if t.Lflag&unix.ICANON != 0 {
+				// Ctrl+Z and Ctrl+C end the line and reach us as bytes
+				// instead of stopping or killing the shell.
+				t.Cc[unix.VEOL] = keyCtrlZ
+				t.Cc[unix.VEOL2] = keyCtrlC
+				t.Cc[unix.VSUSP] = 0 // _POSIX_VDISABLE
+				t.Cc[unix.VINTR] = 0
+				t.Cc[unix.VQUIT] = 0 // no Ctrl+\ goroutine dump on the session
+				_ = setTermios(s.fd, &t)
+			}
+		}
+	}
+	rows := opts.Rows
+	if rows == 0 {
+		rows = windowRows(s.fd)
+		if rows <= 0 {
+			rows = windowRows(ttyFD(out))
+		}
+		if rows <= 0 {
+			rows = defaultRows
+		}
+	}
+	if rows < 0 {
+		rows = 0
+	}
+	s.term = &lineTerminal{s: s, rows: rows}
+	return s
+}
+
+func (s *lineSession) restore() {
+	if s.saved != nil {
+		_ = setTermios(s.fd, s.saved)
+		s.saved = nil
+	}
+}
+
+// enterPressed accounts for the end of a line read: the cursor is now at
+// column 0 of a new line (the kernel echoed the newline, or we write it).
+func (s *lineSession) enterPressed(end byte) {
+	if !s.echo || end != '\n' {
+		// Pipe: nothing was echoed. Terminal: Ctrl+C/Ctrl+Z echo as
+		// "^C"/"^Z" without a newline.
+		s.out.WriteString("\n")
+	}
+	s.out.atStart = true
+}
+
+// lineTerminal is the Terminal the grammar gets in line mode.
+type lineTerminal struct {
+	s    *lineSession
+	rows int
+}
+
+func (t *lineTerminal) Write(p []byte) (int, error) { return t.s.out.Write(p) }
+
+func (t *lineTerminal) Rows() int { return t.rows }
+
+// ReadLine reads one answer line (e.g. `save`'s questions).
+func (t *lineTerminal) ReadLine(prompt string) (string, error) {
+	s := t.s
+	s.out.WriteString(prompt)
+	text, end, err := s.in.next()
+	if err != nil {
+		return "", err
+	}
+	s.enterPressed(end)
+	if end == keyCtrlC || end == keyCtrlZ {
+		return "", ErrInterrupted
+	}
+	return text, nil
+}
+
+// ReadKey reads one key for the pager. On a terminal the line discipline
+// is switched to non-canonical, no-echo mode for that one key only, so
+// Space works without Enter; on a pipe the next byte is the key.
+func (t *lineTerminal) ReadKey() (byte, error) {
+	s := t.s
+	if s.fd >= 0 && s.in.r.Buffered() == 0 {
+		restore, err := keyMode(s.fd)
+		if err == nil {
+			defer restore()
+		}
+	}
+	return s.in.key()
+}
+
+// lineReader splits input into lines ended by "\n", "\r", "\r\n",
+// Ctrl+Z or Ctrl+C.
+type lineReader struct {
+	r       *bufio.Reader
+	afterCR bool // skip a "\n" right after a "\r"
+	buf     []byte
+}
+
+// next returns the next line without its end, and the end: '\n' (also for
+// "\r" and for a last line without end), keyCtrlZ or keyCtrlC.
+func (lr *lineReader) next() (string, byte, error) {
+	lr.buf = lr.buf[:0]
+	for {
+		c, err := lr.r.ReadByte()
+		if err != nil {
+			if errors.Is(err, io.EOF) && len(lr.buf) > 0 {
+				return string(lr.buf), '\n', nil
+			}
+			return "", 0, err
+		}
+		if lr.afterCR {
+			lr.afterCR = false
+			if c == '\n' {
+				continue
+			}
+		}
+		switch c {
+		case '\r':
+			lr.afterCR = true
+			return string(lr.buf), '\n', nil
+		case '\n', keyCtrlZ, keyCtrlC:
+			return string(lr.buf), c, nil
+		}
+		lr.buf = append(lr.buf, c)
+	}
+}
+
+// key returns the next byte.
+func (lr *lineReader) key() (byte, error) {
+	c, err := lr.r.ReadByte()
+	if err != nil {
+		return 0, err
+	}
+	lr.afterCR = c == '\r'
+	return c, nil
+}
+
+// trackWriter remembers whether the output ends at the start of a line,
+// so that every prompt starts on a line of its own.
+type trackWriter struct {
+	w       io.Writer
+	atStart bool
+}
+
+func (t *trackWriter) Write(p []byte) (int, error) {
+	if len(p) == 0 {
+		return 0, nil
+	}
+	n, err := t.w.Write(p)
+	if n > 0 {
+		// After "\r" (a pager that erased its line) the cursor is at
+		// column 0 of an empty line as well.
+		t.atStart = p[n-1] == '\n' || p[n-1] == '\r'
+	}
+	return n, err
+}
+
+func (t *trackWriter) WriteString(s string) {
+	_, _ = t.Write([]byte(s))
+}
+
+// lineStart ends the current output line unless it is already ended.
+func (t *trackWriter) lineStart() {
+	if !t.atStart {
+		t.WriteString("\n")
+	}
+}
+
+// dropLastRune removes the last UTF-8 character of b.
+func dropLastRune(b []byte) []byte {
+	if len(b) == 0 {
+		return b
+	}
+	_, size := utf8.DecodeLastRune(b)
+	return b[:len(b)-size]
+}
