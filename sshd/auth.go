@@ -1,0 +1,143 @@
+package sshd
+
+import (
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/gliderlabs/ssh"
+	"go.uber.org/zap"
+	gossh "golang.org/x/crypto/ssh"
+
+	"github.com/netdevd/netdevd/internal/config"
+	"github.com/netdevd/netdevd/internal/logbuf"
+	"github.com/netdevd/netdevd/internal/password"
+)
+
+// Reasons for a failed login, as logged (never the password).
+const (
+	reasonWrongPassword = "wrong password"
+	reasonUnknownUser   = "unknown user"
+	reasonNoService     = "SSH service not authorized for the user"
+	reasonNoPassword    = "no password configured"
+	reasonBlocked       = "source blocked after repeated failures"
+)
+
+// sshUser returns the local user name may log in as over SSH.
+func sshUser(cfg *config.Config, name string) (*config.LocalUser, string) {
+	u, ok := cfg.User(name)
+	switch {
+	case !ok:
+		return nil, reasonUnknownUser
+	case !u.ServiceSSH:
+		return nil, reasonNoService
+	}
+	return u, ""
+}
+
+func (s *Server) passwordHandler(ctx ssh.Context, pw string) bool {
+	tc := s.trackedOf(ctx)
+	if tc == nil {
+		return false
+	}
+	setReason := func(r string) {
+		tc.mu.Lock()
+		tc.reason = r
+		tc.mu.Unlock()
+	}
+	if s.def.blocked(tc.src) {
+		setReason(reasonBlocked)
+		return false
+	}
+	cfg := s.o.Config()
+	u, reason := sshUser(&cfg, ctx.User())
+	hash := s.dummyHash
+	if u != nil {
+		if u.PasswordHash == "" {
+			u, reason = nil, reasonNoPassword
+		} else {
+			hash = u.PasswordHash
+		}
+	}
+	// scrypt costs ~16 MiB and tens of milliseconds: at most two at a time.
+	select {
+	case s.verifySem <- struct{}{}:
+	case <-s.closing:
+		return false
+	case <-ctx.Done():
+		return false
+	}
+	ok := password.Verify(hash, pw)
+	<-s.verifySem
+	if u == nil {
+		setReason(reason)
+		return false
+	}
+	if !ok {
+		setReason(reasonWrongPassword)
+		return false
+	}
+	return true
+}
+
+func (s *Server) publicKeyHandler(ctx ssh.Context, key ssh.PublicKey) bool {
+	tc := s.trackedOf(ctx)
+	if tc == nil || s.def.blocked(tc.src) {
+		return false
+	}
+	cfg := s.o.Config()
+	u, _ := sshUser(&cfg, ctx.User())
+	if u == nil {
+		return false
+	}
+	for _, line := range u.PublicKeys {
+		pk, _, _, _, err := gossh.ParseAuthorizedKey([]byte(strings.TrimSpace(line)))
+		if err != nil {
+			continue
+		}
+		if ssh.KeysEqual(pk, key) {
+			return true
+		}
+	}
+	return false
+}
+
+// authResult sees every authentication attempt after the library has
+// decided (for public keys, after the signature was checked).
+func (s *Server) authResult(tc *trackedConn, meta gossh.ConnMetadata, method string, err error) {
+	user := meta.User()
+	if err == nil {
+		s.def.succeeded(tc)
+		// The login deadline no longer applies.
+		tc.Conn.SetDeadline(time.Time{})
+		tc.mu.Lock()
+		tc.user = user
+		tc.mu.Unlock()
+		s.log.Log("SSHS", logbuf.Informational, "SSHS_LOGIN", fmt.Sprintf("%s logged in from %s.", user, tc.src))
+		return
+	}
+	switch method {
+	case "password":
+		tc.mu.Lock()
+		reason := tc.reason
+		tc.reason = ""
+		tc.loggedFail = true
+		tc.mu.Unlock()
+		if reason == "" {
+			reason = reasonWrongPassword
+		}
+		if reason != reasonBlocked {
+			s.log.Log("SSHS", logbuf.Notification, "SSHS_AUTH_FAIL",
+				fmt.Sprintf("SSH user %s failed to log in from %s: %s.", user, tc.src, reason))
+		}
+		s.def.failed(tc.src)
+	case "publickey":
+		// Clients offer several keys in turn: a refused key is not a failed
+		// login. A connection that ends without logging in after refused
+		// keys is logged once when it closes.
+		tc.mu.Lock()
+		tc.keyFailedUser = user
+		tc.mu.Unlock()
+		s.zl.Debug("ssh public key refused", zap.String("user", user), zap.String("source", tc.src))
+	}
+}

@@ -1,0 +1,120 @@
+package sshd
+
+import (
+	"errors"
+	"os"
+	"sync"
+
+	"github.com/creack/pty"
+	"golang.org/x/sys/unix"
+)
+
+// ptyPair is one pseudo-terminal. The master is non-blocking and registered
+// with Go's poller (so that Close interrupts a pending Read: no goroutine is
+// left behind on a terminal nobody will write to again). The daemon keeps
+// the slave open beside the child only to look at it (TIOCINQ: has the child
+// read its input yet? termios: has it left canonical mode?); it is closed
+// as soon as the child has exited, so that the master then reads EIO after
+// the last output.
+type ptyPair struct {
+	master *os.File
+
+	mu      sync.Mutex
+	slave   *os.File
+	slaveFd int // -1 once closed
+}
+
+func openPTY(cols, rows int) (*ptyPair, error) {
+	m, s, err := pty.Open()
+	if err != nil {
+		return nil, err
+	}
+	// pty.Open made the master blocking (it used Fd()); a fresh descriptor
+	// in non-blocking mode gives a pollable *os.File.
+	nfd, err := unix.FcntlInt(m.Fd(), unix.F_DUPFD_CLOEXEC, 0)
+	m.Close()
+	if err != nil {
+		s.Close()
+		return nil, err
+	}
+	if err := unix.SetNonblock(nfd, true); err != nil {
+		unix.Close(nfd)
+		s.Close()
+		return nil, err
+	}
+	p := &ptyPair{master: os.NewFile(uintptr(nfd), "/dev/ptmx"), slave: s, slaveFd: int(s.Fd())}
+	if err := p.setSize(cols, rows); err != nil {
+		p.closeSlave()
+		p.master.Close()
+		return nil, err
+	}
+	return p, nil
+}
+
+// setSize sets the window size on the master without touching its blocking
+// mode (pty.Setsize would call Fd(), which makes the file blocking again).
+func (p *ptyPair) setSize(cols, rows int) error {
+	if cols <= 0 || rows <= 0 {
+		return nil
+	}
+	rc, err := p.master.SyscallConn()
+	if err != nil {
+		return err
+	}
+	var ierr error
+	err = rc.Control(func(fd uintptr) {
+		ierr = unix.IoctlSetWinsize(int(fd), unix.TIOCSWINSZ, &unix.Winsize{Row: uint16(rows), Col: uint16(cols)})
+	})
+	return errors.Join(err, ierr)
+}
+
+var errSlaveClosed = errors.New("pty slave closed")
+
+// inputPending reports whether the child has input it has not read yet
+// (meaningful when its terminal is in non-canonical mode). It asks with
+// poll(2) on the slave rather than TIOCINQ: bytes written to the master go
+// through the tty flip buffer, pushed to the line discipline by a kernel
+// worker, so TIOCINQ can read 0 for bytes not yet pushed; n_tty's poll
+// flushes that work first, so its answer covers every byte written so far.
+func (p *ptyPair) inputPending() (bool, error) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.slaveFd < 0 {
+		return false, errSlaveClosed
+	}
+	fds := []unix.PollFd{{Fd: int32(p.slaveFd), Events: unix.POLLIN}}
+	for {
+		n, err := unix.Poll(fds, 0)
+		if err == unix.EINTR {
+			continue
+		}
+		if err != nil {
+			return false, err
+		}
+		return n > 0 && fds[0].Revents&unix.POLLIN != 0, nil
+	}
+}
+
+// canonical reports whether the child's terminal is in canonical (cooked)
+// mode; readline switches it to raw mode before it reads.
+func (p *ptyPair) canonical() (bool, error) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.slaveFd < 0 {
+		return false, errSlaveClosed
+	}
+	t, err := unix.IoctlGetTermios(p.slaveFd, unix.TCGETS)
+	if err != nil {
+		return false, err
+	}
+	return t.Lflag&unix.ICANON != 0, nil
+}
+
+func (p *ptyPair) closeSlave() {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.slaveFd >= 0 {
+		p.slave.Close()
+		p.slaveFd = -1
+	}
+}

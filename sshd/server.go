@@ -1,0 +1,379 @@
+// Package sshd is the device's SSH server: host key, login against the
+// local users of the running configuration, per-source defence, interactive
+// sessions (one shell child per session on its own PTY, relayed by the
+// daemon) and `ssh host "command; command"` exec. README.md has the design.
+package sshd
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"os/exec"
+	"sort"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/gliderlabs/ssh"
+	"go.uber.org/zap"
+	gossh "golang.org/x/crypto/ssh"
+
+	"github.com/netdevd/netdevd/cli"
+	"github.com/netdevd/netdevd/internal/clock"
+	"github.com/netdevd/netdevd/internal/config"
+	"github.com/netdevd/netdevd/internal/logbuf"
+	"github.com/netdevd/netdevd/internal/password"
+)
+
+// DefaultMaxSessions is the number of VTY lines served at once.
+const DefaultMaxSessions = 16
+
+// ServerVersion is the SSH identification string's software part: what a
+// Comware device announces.
+const ServerVersion = "Comware-7.1.064"
+
+// Options configures a Server.
+type Options struct {
+	Listen      string // e.g. ":22" / "127.0.0.1:0"
+	HostKeyPath string // ed25519, created 0600 at first boot, reused; "" = ephemeral key
+	// Config returns the current running configuration (users, ssh settings, vty).
+	Config func() config.Config
+	// Shell returns the command for an interactive shell child for this
+	// identity; mode is "readline" or "line". cleanup (may be nil) runs when
+	// the session has ended and the child has been reaped. The server sets
+	// the child's stdin/stdout/stderr, SysProcAttr (new session, controlling
+	// terminal) and TERM (from the client's pty-req).
+	Shell func(id cli.Identity, mode string) (cmd *exec.Cmd, cleanup func(), err error)
+	// Exec runs `ssh host "LINE; LINE"` lines in-process as one session and
+	// writes the output.
+	Exec  func(ctx context.Context, id cli.Identity, lines []string, out io.Writer) (ok bool)
+	Log   *logbuf.Buffer
+	Zap   *zap.Logger
+	Clock clock.Clock
+	// MaxSessions is the number of concurrent sessions (VTY lines); default 16.
+	MaxSessions int
+
+	// KillGrace is how long a shell child has between SIGHUP and SIGKILL
+	// when its session is ended by the server; default 2s.
+	KillGrace time.Duration
+	// ProbeTimeout is how long the terminal probe waits for the client's
+	// cursor report; default 500ms.
+	ProbeTimeout time.Duration
+}
+
+// Modes passed to Options.Shell.
+const (
+	ModeReadline = "readline"
+	ModeLine     = "line"
+)
+
+// Server is the SSH server.
+type Server struct {
+	o           Options
+	log         *logbuf.Buffer
+	zl          *zap.Logger
+	clk         clock.Clock
+	maxSessions int
+	signer      gossh.Signer
+	fp          string
+	ln          net.Listener
+	gs          *ssh.Server
+	dummyHash   string
+	verifySem   chan struct{}
+
+	def defence
+
+	mu       sync.Mutex
+	vtys     []*vty // index = VTY number; nil = free
+	served   bool
+	closing  chan struct{}
+	sessWG   sync.WaitGroup
+	connWG   sync.WaitGroup
+	shutOnce sync.Once
+
+	refusedBlocked atomic.Int64 // connections refused because their source was blocked
+	refusedCap     atomic.Int64 // connections refused by MaxStartups
+}
+
+// dummyHash is a hash to verify against for unknown users, so that "no such
+// user" costs the same time as "wrong password". Made once per process.
+var dummyHash = sync.OnceValues(func() (string, error) { return password.Hash("netdevd-no-such-user") })
+
+type ctxKey struct{ name string }
+
+var keyTracked = &ctxKey{"tracked-conn"}
+
+// New loads or creates the host key and listens on o.Listen. Serve serves.
+func New(o Options) (*Server, error) {
+	if o.Config == nil {
+		return nil, errors.New("sshd: Options.Config is required")
+	}
+	s := &Server{o: o, log: o.Log, zl: o.Zap, clk: o.Clock, maxSessions: o.MaxSessions, closing: make(chan struct{})}
+	if s.zl == nil {
+		s.zl = zap.NewNop()
+	}
+	if s.log == nil {
+		s.log = logbuf.New(64, s.zl, nil)
+	}
+	if s.clk == nil {
+		s.clk = clock.Real{}
+	}
+	if s.maxSessions <= 0 {
+		s.maxSessions = DefaultMaxSessions
+	}
+	if s.o.KillGrace <= 0 {
+		s.o.KillGrace = 2 * time.Second
+	}
+	if s.o.ProbeTimeout <= 0 {
+		s.o.ProbeTimeout = 500 * time.Millisecond
+	}
+	s.vtys = make([]*vty, s.maxSessions)
+	s.verifySem = make(chan struct{}, 2)
+	s.def.init(s)
+
+	signer, err := loadHostKey(o.HostKeyPath)
+	if err != nil {
+		return nil, err
+	}
+	s.signer = signer
+	s.fp = gossh.FingerprintSHA256(signer.PublicKey())
+	if s.dummyHash, err = dummyHash(); err != nil {
+		return nil, err
+	}
+
+	listen := o.Listen
+	if listen == "" {
+		listen = ":22"
+	}
+	s.ln, err = net.Listen("tcp", listen)
+	if err != nil {
+		return nil, err
+	}
+	s.gs = &ssh.Server{
+		Version:              ServerVersion,
+		HostSigners:          []ssh.Signer{signer},
+		Handler:              s.handleSession,
+		PasswordHandler:      s.passwordHandler,
+		PublicKeyHandler:     s.publicKeyHandler,
+		ServerConfigCallback: s.serverConfig,
+		ConnCallback: func(ctx ssh.Context, conn net.Conn) net.Conn {
+			if tc, ok := conn.(*trackedConn); ok {
+				ctx.SetValue(keyTracked, tc)
+			}
+			return conn
+		},
+		SessionRequestCallback: func(sess ssh.Session, typ string) bool {
+			return typ == "shell" || typ == "exec"
+		},
+		ChannelHandlers:   map[string]ssh.ChannelHandler{"session": ssh.DefaultSessionHandler},
+		RequestHandlers:   map[string]ssh.RequestHandler{},
+		SubsystemHandlers: map[string]ssh.SubsystemHandler{},
+	}
+	s.zl.Info("ssh server listening", zap.String("addr", s.ln.Addr().String()),
+		zap.String("host_key", o.HostKeyPath), zap.String("fingerprint", s.fp))
+	return s, nil
+}
+
+// Addr is the address the server listens on.
+func (s *Server) Addr() net.Addr { return s.ln.Addr() }
+
+// Fingerprint is the host key's SHA256 fingerprint as ssh-keygen -l shows it.
+func (s *Server) Fingerprint() string { return s.fp }
+
+// Serve accepts connections until ctx is done, then closes the listener,
+// every connection and every session (shell children get SIGHUP, SIGKILL
+// after the grace period, and are always reaped) and returns.
+func (s *Server) Serve(ctx context.Context) error {
+	s.mu.Lock()
+	if s.served {
+		s.mu.Unlock()
+		return errors.New("sshd: Serve called twice")
+	}
+	s.served = true
+	s.mu.Unlock()
+
+	acceptDone := make(chan error, 1)
+	go func() { acceptDone <- s.acceptLoop() }()
+	var err error
+	select {
+	case <-ctx.Done():
+		s.shutdown()
+		<-acceptDone
+	case err = <-acceptDone:
+		s.shutdown()
+	}
+	return err
+}
+
+// Close stops a server whose Serve was never called (or ends one in
+// progress, like cancelling its context).
+func (s *Server) Close() error {
+	s.shutdown()
+	return nil
+}
+
+func (s *Server) shutdown() {
+	s.shutOnce.Do(func() {
+		s.mu.Lock()
+		close(s.closing)
+		s.mu.Unlock()
+		s.ln.Close()
+		s.gs.Close()
+		s.def.closeAll()
+		s.sessWG.Wait()
+		s.connWG.Wait()
+		s.zl.Info("ssh server stopped")
+	})
+}
+
+func (s *Server) acceptLoop() error {
+	var delay time.Duration
+	for {
+		conn, err := s.ln.Accept()
+		if err != nil {
+			select {
+			case <-s.closing:
+				return nil
+			default:
+			}
+			var ne net.Error
+			if errors.As(err, &ne) && ne.Timeout() || isTemporary(err) {
+				delay = min(max(2*delay, 5*time.Millisecond), time.Second)
+				time.Sleep(delay)
+				continue
+			}
+			return fmt.Errorf("sshd: accept: %w", err)
+		}
+		delay = 0
+		cfg := s.o.Config()
+		tc, ok := s.def.admit(conn, cfg.SSH.Enabled)
+		if !ok {
+			conn.Close()
+			continue
+		}
+		authTimeout := time.Duration(cfg.SSH.AuthTimeout) * time.Second
+		if authTimeout <= 0 {
+			authTimeout = config.DefaultSSHAuthTimeout * time.Second
+		}
+		conn.SetDeadline(time.Now().Add(authTimeout))
+		s.connWG.Add(1)
+		go func() {
+			defer s.connWG.Done()
+			defer tc.Close()
+			s.gs.HandleConn(tc)
+		}()
+	}
+}
+
+func isTemporary(err error) bool {
+	t, ok := err.(interface{ Temporary() bool })
+	return ok && t.Temporary()
+}
+
+// serverConfig is called once per connection, before the handshake.
+func (s *Server) serverConfig(ctx ssh.Context) *gossh.ServerConfig {
+	cfg := s.o.Config()
+	retries := cfg.SSH.AuthRetries
+	if retries <= 0 {
+		retries = config.DefaultSSHAuthRetries
+	}
+	tc := s.trackedOf(ctx)
+	return &gossh.ServerConfig{
+		MaxAuthTries: retries,
+		AuthLogCallback: func(meta gossh.ConnMetadata, method string, err error) {
+			if tc != nil {
+				s.authResult(tc, meta, method, err)
+			}
+		},
+	}
+}
+
+func (s *Server) trackedOf(ctx ssh.Context) *trackedConn {
+	// gliderlabs calls ConnCallback (which stores it) before ServerConfigCallback.
+	if v, ok := ctx.Value(keyTracked).(*trackedConn); ok {
+		return v
+	}
+	return nil
+}
+
+func (s *Server) connClosed(c *trackedConn) {
+	c.mu.Lock()
+	user, loggedFail, keyUser := c.user, c.loggedFail, c.keyFailedUser
+	c.mu.Unlock()
+	if c.authed.Load() {
+		s.log.Log("SSHS", logbuf.Informational, "SSHS_LOGOUT", fmt.Sprintf("%s logged out from %s.", user, c.src))
+		return
+	}
+	if !loggedFail && keyUser != "" {
+		s.log.Log("SSHS", logbuf.Notification, "SSHS_AUTH_FAIL",
+			fmt.Sprintf("SSH user %s failed to log in from %s: no matching public key.", keyUser, c.src))
+	}
+}
+
+// Sessions lists the open sessions (display users), by VTY number.
+func (s *Server) Sessions() []cli.VTYSession {
+	now := s.clk.Now()
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var out []cli.VTYSession
+	for _, v := range s.vtys {
+		if v == nil {
+			continue
+		}
+		idle := now.Sub(time.Unix(0, v.lastInput.Load()))
+		if idle < 0 {
+			idle = 0
+		}
+		out = append(out, cli.VTYSession{
+			Idx: v.idx, Line: v.line(), Idle: idle, Since: v.since, Pid: int(v.pid.Load()),
+			Type: "SSH", User: v.user, Source: v.source,
+		})
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Idx < out[j].Idx })
+	return out
+}
+
+// vty is one occupied VTY line.
+type vty struct {
+	idx       int
+	user      string
+	source    string
+	since     time.Time
+	lastInput atomic.Int64 // unix nanoseconds, from the server's clock
+	pid       atomic.Int64
+}
+
+func (v *vty) line() string { return fmt.Sprintf("VTY %d", v.idx) }
+
+func (v *vty) touch(now time.Time) { v.lastInput.Store(now.UnixNano()) }
+
+// takeVTY gives the lowest free VTY line, or nil when all are in use.
+func (s *Server) takeVTY(user, source string) *vty {
+	now := s.clk.Now()
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	select {
+	case <-s.closing:
+		return nil
+	default:
+	}
+	for i, v := range s.vtys {
+		if v == nil {
+			v = &vty{idx: i, user: user, source: source, since: now}
+			v.touch(now)
+			s.vtys[i] = v
+			s.sessWG.Add(1)
+			return v
+		}
+	}
+	return nil
+}
+
+func (s *Server) freeVTY(v *vty) {
+	s.mu.Lock()
+	s.vtys[v.idx] = nil
+	s.mu.Unlock()
+	s.sessWG.Done()
+}

@@ -1,0 +1,547 @@
+package sshd
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"strings"
+	"sync"
+	"syscall"
+	"time"
+
+	"github.com/gliderlabs/ssh"
+	"go.uber.org/zap"
+
+	"github.com/netdevd/netdevd/cli"
+	"github.com/netdevd/netdevd/internal/config"
+)
+
+// Relay timings (README.md "Cursor reports and type-ahead").
+const (
+	probeExtra       = 200 * time.Millisecond // more time when a report is half there at the deadline
+	lateCPRWindow    = 3 * time.Second        // line mode: a report arriving this late is dropped
+	rawModeWait      = 3 * time.Second        // readline: hold type-ahead until the child leaves canonical mode
+	drainBeforeWait  = 100 * time.Millisecond // before a report: the child takes the input already sent
+	reportTakenWait  = 500 * time.Millisecond // after a report: hold input until the child has read it
+	pollEvery        = 200 * time.Microsecond
+	outputDrainAfter = time.Second // after the child exits, output still to forward
+	inputChunk       = 256
+)
+
+// shell is one interactive session: a child process on its own PTY (or on
+// pipes when the client asked for no PTY) and the relay between it and the
+// SSH channel.
+type shell struct {
+	s      *Server
+	sess   ssh.Session
+	v      *vty
+	id     cli.Identity
+	tc     *trackedConn
+	isPty  bool
+	ptyReq ssh.Pty
+	winCh  <-chan ssh.Window
+
+	out  io.Writer // to the client
+	mode string
+
+	pp     *ptyPair // PTY mode
+	stdinW *os.File // pipe mode
+	outR   *os.File // pipe mode
+	in     io.Writer
+
+	cursorMu sync.Mutex
+	cursor   *cursorModel // readline mode
+
+	// inMu is held while user input is written to the child and while a
+	// cursor report is delivered: user bytes never reach the child in the
+	// same read() as a report.
+	inMu sync.Mutex
+
+	inCh    chan []byte   // bytes from the client, from the one channel reader
+	done    chan struct{} // the session is ending
+	exited  chan struct{} // the child has been reaped
+	outDone chan struct{} // the output relay has stopped
+	fwdDone chan struct{} // the input relay has stopped
+	idle    chan struct{} // the idle timeout expired
+	exitErr error
+}
+
+func (sh *shell) run() int {
+	s := sh.s
+	sh.inCh = make(chan []byte, 16)
+	sh.done = make(chan struct{})
+	sh.exited = make(chan struct{})
+	sh.outDone = make(chan struct{})
+	sh.fwdDone = make(chan struct{})
+	sh.idle = make(chan struct{})
+	sh.out = sh.sess
+	var doneOnce sync.Once
+	endRelay := func() { doneOnce.Do(func() { close(sh.done) }) }
+	defer endRelay() // early returns: the channel reader must not stay blocked
+	go sh.readChannel()
+
+	// Terminal probe: a real terminal answers ESC[6n; a script does not.
+	var pending []byte
+	sh.mode = ModeLine
+	row, col := 1, 1
+	if sh.isPty {
+		sh.out = rawChannel(sh.sess)
+		var ok bool
+		var gone bool
+		ok, row, col, pending, gone = sh.probe()
+		if gone {
+			return 0
+		}
+		if ok {
+			sh.mode = ModeReadline
+		}
+	}
+
+	cmd, cleanup, err := s.o.Shell(sh.id, sh.mode)
+	if err != nil || cmd == nil {
+		s.zl.Error("ssh shell: cannot create the shell command", zap.Error(err))
+		fmt.Fprintf(sh.out, msgNoShell)
+		return 1
+	}
+	if cleanup != nil {
+		defer cleanup()
+	}
+	if err := sh.start(cmd); err != nil {
+		s.zl.Error("ssh shell: cannot start the shell child", zap.Error(err))
+		fmt.Fprintf(sh.out, msgNoShell)
+		return 1
+	}
+	sh.v.pid.Store(int64(cmd.Process.Pid))
+	s.zl.Debug("ssh shell started", zap.String("user", sh.id.User), zap.String("line", sh.id.Line),
+		zap.String("mode", sh.mode), zap.Int("pid", cmd.Process.Pid))
+	if sh.mode == ModeReadline {
+		w, h := sh.ptyReq.Window.Width, sh.ptyReq.Window.Height
+		sh.cursor = newCursorModel(w, h, row-1, col-1)
+	}
+
+	go func() {
+		sh.exitErr = cmd.Wait()
+		close(sh.exited)
+	}()
+	go sh.relayOutput()
+	go sh.relayInput(pending)
+	if sh.isPty {
+		go sh.windowChanges()
+	}
+	go sh.idleTimer()
+
+	reason := "exit"
+	select {
+	case <-sh.exited:
+	case <-sh.outDone:
+		reason = "output closed"
+		// On pipes the output ends when the child exits: prefer that.
+		select {
+		case <-sh.exited:
+			reason = "exit"
+		case <-time.After(200 * time.Millisecond):
+		}
+	case <-sh.sess.Context().Done():
+		reason = "disconnect"
+	case <-sh.idle:
+		reason = "idle"
+	case <-s.closing:
+		reason = "shutdown"
+	}
+	endRelay()
+	if reason == "idle" {
+		// A client that does not read could block this write: bounded.
+		written := make(chan struct{})
+		msg := fmt.Sprintf(msgIdleTimeout, idleText(s.o.Config().VTY))
+		go func() {
+			io.WriteString(sh.out, msg)
+			close(written)
+		}()
+		select {
+		case <-written:
+		case <-time.After(time.Second):
+		}
+	}
+	sh.stop(cmd)
+	if sh.pp != nil {
+		sh.pp.closeSlave() // the master now reads the rest of the output, then EIO
+	}
+	if reason == "exit" {
+		select {
+		case <-sh.outDone:
+		case <-time.After(outputDrainAfter):
+		}
+	}
+	if sh.pp != nil {
+		sh.pp.master.Close()
+	} else {
+		sh.outR.Close()
+		sh.stdinW.Close()
+	}
+	select {
+	case <-sh.outDone:
+	case <-time.After(2 * time.Second):
+		// The output relay is stuck writing to a client that does not
+		// read: drop the connection.
+		if sh.tc != nil {
+			sh.tc.Close()
+		}
+		<-sh.outDone
+	}
+	<-sh.fwdDone
+	s.zl.Debug("ssh shell ended", zap.String("user", sh.id.User), zap.String("line", sh.id.Line),
+		zap.String("reason", reason))
+	if reason == "idle" && sh.tc != nil {
+		// Like a device kicking an idle VTY user: the connection goes too.
+		time.AfterFunc(closeDelay, func() { sh.tc.Close() })
+	}
+	code := 0
+	var ee *exec.ExitError
+	if reason == "exit" && errors.As(sh.exitErr, &ee) && ee.ExitCode() > 0 {
+		code = ee.ExitCode()
+	}
+	return code
+}
+
+func idleText(v config.VTY) string {
+	return fmt.Sprintf("%d minute(s) %d second(s)", v.IdleMinutes, v.IdleSeconds)
+}
+
+// readChannel is the only reader of the SSH channel.
+func (sh *shell) readChannel() {
+	defer close(sh.inCh)
+	for {
+		buf := make([]byte, 1024)
+		n, err := sh.sess.Read(buf)
+		if n > 0 {
+			sh.v.touch(sh.s.clk.Now())
+			select {
+			case sh.inCh <- buf[:n]:
+			case <-sh.done:
+				return
+			}
+		}
+		if err != nil {
+			return
+		}
+	}
+}
+
+// probe sends one cursor position query and waits for the answer. Whatever
+// the client sends meanwhile is kept (type-ahead) and returned in pending.
+func (sh *shell) probe() (ok bool, row, col int, pending []byte, gone bool) {
+	if _, err := io.WriteString(sh.out, "\x1b[6n"); err != nil {
+		return false, 0, 0, nil, true
+	}
+	t := time.NewTimer(sh.s.o.ProbeTimeout)
+	defer t.Stop()
+	extended := false
+	for {
+		select {
+		case b, open := <-sh.inCh:
+			if !open {
+				// EOF from the client: no terminal there. relayInput sees
+				// the closed channel too.
+				return false, 0, 0, pending, false
+			}
+			pending = append(pending, b...)
+			if r, c, rest, found := findCPR(pending); found {
+				return true, r, c, rest, false
+			}
+		case <-t.C:
+			if !extended && partialCPR(pending) {
+				extended = true
+				t.Reset(probeExtra)
+				continue
+			}
+			return false, 0, 0, pending, false
+		case <-sh.sess.Context().Done():
+			return false, 0, 0, nil, true
+		case <-sh.s.closing:
+			return false, 0, 0, nil, true
+		}
+	}
+}
+
+// start runs the child on a new PTY (or pipes).
+func (sh *shell) start(cmd *exec.Cmd) error {
+	if sh.isPty {
+		pp, err := openPTY(sh.ptyReq.Window.Width, sh.ptyReq.Window.Height)
+		if err != nil {
+			return err
+		}
+		cmd.Stdin, cmd.Stdout, cmd.Stderr = pp.slave, pp.slave, pp.slave
+		if cmd.SysProcAttr == nil {
+			cmd.SysProcAttr = &syscall.SysProcAttr{}
+		}
+		cmd.SysProcAttr.Setsid, cmd.SysProcAttr.Setctty, cmd.SysProcAttr.Ctty = true, true, 0
+		if cmd.Env == nil {
+			cmd.Env = os.Environ()
+		}
+		term := sh.ptyReq.Term
+		if term == "" {
+			term = "vt100"
+		}
+		cmd.Env = setEnv(cmd.Env, "TERM", term)
+		if err := cmd.Start(); err != nil {
+			pp.closeSlave()
+			pp.master.Close()
+			return err
+		}
+		sh.pp, sh.in = pp, pp.master
+		return nil
+	}
+	inR, inW, err := os.Pipe()
+	if err != nil {
+		return err
+	}
+	outR, outW, err := os.Pipe()
+	if err != nil {
+		inR.Close()
+		inW.Close()
+		return err
+	}
+	cmd.Stdin, cmd.Stdout, cmd.Stderr = inR, outW, outW
+	if cmd.SysProcAttr == nil {
+		cmd.SysProcAttr = &syscall.SysProcAttr{}
+	}
+	cmd.SysProcAttr.Setsid = true
+	err = cmd.Start()
+	inR.Close()
+	outW.Close()
+	if err != nil {
+		inW.Close()
+		outR.Close()
+		return err
+	}
+	sh.stdinW, sh.outR, sh.in = inW, outR, inW
+	return nil
+}
+
+func setEnv(env []string, key, val string) []string {
+	out := env[:0:0]
+	for _, kv := range env {
+		if !strings.HasPrefix(kv, key+"=") {
+			out = append(out, kv)
+		}
+	}
+	return append(out, key+"="+val)
+}
+
+// stop ends the child: SIGHUP to its process group (readline ignores
+// SIGTERM/SIGINT), SIGKILL after the grace period; it always waits until
+// the child has been reaped.
+func (sh *shell) stop(cmd *exec.Cmd) {
+	select {
+	case <-sh.exited:
+		return
+	default:
+	}
+	pid := cmd.Process.Pid
+	syscall.Kill(-pid, syscall.SIGHUP)
+	t := time.NewTimer(sh.s.o.KillGrace)
+	defer t.Stop()
+	select {
+	case <-sh.exited:
+		return
+	case <-t.C:
+	}
+	syscall.Kill(-pid, syscall.SIGKILL)
+	<-sh.exited
+}
+
+// relayOutput forwards the child's output to the client. In readline mode
+// it answers the child's cursor position queries from the cursor model and
+// never forwards them.
+func (sh *shell) relayOutput() {
+	defer close(sh.outDone)
+	var r io.Reader = sh.outR
+	if sh.pp != nil {
+		r = sh.pp.master
+	}
+	write := func(b []byte) error {
+		_, err := sh.out.Write(b)
+		return err
+	}
+	buf := make([]byte, 32*1024)
+	for {
+		n, err := r.Read(buf)
+		if n > 0 {
+			var werr error
+			if sh.cursor != nil {
+				sh.cursorMu.Lock()
+				werr = sh.cursor.Feed(buf[:n], write, sh.answerQuery)
+				sh.cursorMu.Unlock()
+			} else {
+				werr = write(buf[:n])
+			}
+			if werr != nil {
+				return
+			}
+		}
+		if err != nil {
+			return
+		}
+	}
+}
+
+// answerQuery delivers a cursor report to the child. Called with cursorMu
+// held, at the point of the output stream where the query was.
+//
+// User input is held (inMu) from the moment the query is seen until the
+// child has read the report: first the child takes the input already
+// delivered (the slave stops polling readable), then the report is written,
+// then input stays held until the slave stops polling readable again, i.e.
+// the child has read the report. poll on the slave flushes the kernel's
+// flip buffer first, so "not readable" means "read by the child", never
+// "not arrived yet". Readline discards user bytes that arrive in the same
+// read() as a report; this ordering keeps them apart. Each wait is bounded
+// (a child that stops reading costs at most drainBeforeWait +
+// reportTakenWait, then input flows again).
+func (sh *shell) answerQuery() error {
+	sh.inMu.Lock()
+	defer sh.inMu.Unlock()
+	sh.waitInputTaken(drainBeforeWait)
+	if _, err := sh.pp.master.Write(sh.cursor.report()); err != nil {
+		return nil // the child is gone; the session ends elsewhere
+	}
+	sh.waitInputTaken(reportTakenWait)
+	return nil
+}
+
+// waitInputTaken waits until the child has read all its pending input.
+func (sh *shell) waitInputTaken(max time.Duration) {
+	deadline := time.Now().Add(max)
+	for {
+		pending, err := sh.pp.inputPending()
+		if err != nil || !pending || time.Now().After(deadline) {
+			return
+		}
+		time.Sleep(pollEvery)
+	}
+}
+
+// relayInput delivers the client's bytes to the child, starting with those
+// read during the probe.
+func (sh *shell) relayInput(pending []byte) {
+	defer close(sh.fwdDone)
+	if sh.mode == ModeReadline {
+		// Type-ahead waits until readline has put the terminal in raw mode,
+		// or the kernel would echo it and mangle it as a cooked line.
+		deadline := time.Now().Add(rawModeWait)
+		for time.Now().Before(deadline) {
+			canon, err := sh.pp.canonical()
+			if err != nil || !canon {
+				break
+			}
+			select {
+			case <-sh.done:
+				return
+			case <-time.After(2 * time.Millisecond):
+			}
+		}
+	}
+	deliver := func(b []byte) bool {
+		for len(b) > 0 {
+			n := min(len(b), inputChunk)
+			sh.inMu.Lock()
+			_, err := sh.in.Write(b[:n])
+			sh.inMu.Unlock()
+			if err != nil {
+				return false
+			}
+			b = b[n:]
+		}
+		return true
+	}
+	if !deliver(pending) {
+		return
+	}
+	stripLate := sh.isPty && sh.mode == ModeLine
+	start := time.Now()
+	for {
+		select {
+		case <-sh.done:
+			return
+		case b, open := <-sh.inCh:
+			if !open {
+				// The client sent EOF. On a terminal that is Ctrl+D (the
+				// shell ends after what came before); on pipes, EOF.
+				if sh.pp != nil {
+					deliver([]byte{4})
+				} else {
+					sh.stdinW.Close()
+				}
+				return
+			}
+			if stripLate {
+				if time.Since(start) > lateCPRWindow {
+					stripLate = false
+				} else if _, _, rest, found := findCPR(b); found {
+					b, stripLate = rest, false
+				}
+			}
+			if !deliver(b) {
+				return
+			}
+		}
+	}
+}
+
+// windowChanges forwards window size changes to the PTY and the cursor
+// model. The first event repeats the pty-req size and is skipped when equal.
+func (sh *shell) windowChanges() {
+	first := true
+	for w := range sh.winCh {
+		if first {
+			first = false
+			if w.Width == sh.ptyReq.Window.Width && w.Height == sh.ptyReq.Window.Height {
+				continue
+			}
+		}
+		select {
+		case <-sh.done:
+			continue // drain until gliderlabs closes the channel
+		default:
+		}
+		sh.pp.setSize(w.Width, w.Height)
+		if sh.cursor != nil {
+			sh.cursorMu.Lock()
+			sh.cursor.resize(w.Width, w.Height)
+			sh.cursorMu.Unlock()
+		}
+	}
+}
+
+// idleTimeout is the `line vty` idle-timeout; 0 means never.
+func idleTimeout(v config.VTY) time.Duration {
+	return time.Duration(v.IdleMinutes)*time.Minute + time.Duration(v.IdleSeconds)*time.Second
+}
+
+// idleTimer closes sh.idle when no user input arrived for the idle timeout.
+// Only bytes from the client count (keepalives and output do not). The
+// configuration is read again each time, so a changed timeout applies.
+func (sh *shell) idleTimer() {
+	clk := sh.s.clk
+	for {
+		d := idleTimeout(sh.s.o.Config().VTY)
+		wait := time.Minute
+		if d > 0 {
+			idle := clk.Now().Sub(time.Unix(0, sh.v.lastInput.Load()))
+			if idle >= d {
+				close(sh.idle)
+				return
+			}
+			wait = d - idle
+		}
+		t := clk.NewTimer(wait)
+		select {
+		case <-t.C():
+		case <-sh.done:
+			t.Stop()
+			return
+		}
+	}
+}
