@@ -48,7 +48,7 @@ func bin(name string) string { return filepath.Join(binDir, name) }
 // require stops the test when a prerequisite is missing: a skip on a
 // developer's machine, a failure in CI (CI=true), where it must never
 // pass by not running.
-func require(t *testing.T, ok bool, why string) {
+func require(t testing.TB, ok bool, why string) {
 	t.Helper()
 	if ok {
 		return
@@ -65,7 +65,7 @@ func haveCommand(name string) bool {
 }
 
 // freePort returns a loopback TCP port that was free a moment ago.
-func freePort(t *testing.T) int {
+func freePort(t testing.TB) int {
 	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -77,7 +77,7 @@ func freePort(t *testing.T) int {
 
 // device is one running `netdevd run`.
 type device struct {
-	t       *testing.T
+	t       testing.TB
 	dataDir string
 	sshAddr string
 	cmd     *exec.Cmd
@@ -86,7 +86,7 @@ type device struct {
 }
 
 // startDevice runs netdevd on a new (or given) data directory.
-func startDevice(t *testing.T, dataDir string, extra ...string) *device {
+func startDevice(t testing.TB, dataDir string, extra ...string) *device {
 	t.Helper()
 	if dataDir == "" {
 		dataDir = t.TempDir()
@@ -184,7 +184,7 @@ func (d *device) pipeShell(input string) string {
 }
 
 // waitFor polls f every 20 ms until it returns true or timeout passes.
-func waitFor(t *testing.T, timeout time.Duration, what string, f func() bool) {
+func waitFor(t testing.TB, timeout time.Duration, what string, f func() bool) {
 	t.Helper()
 	deadline := time.Now().Add(timeout)
 	for time.Now().Before(deadline) {

@@ -20,7 +20,7 @@ import (
 )
 
 // requireNetns: root, ip and dnsmasq (skip locally, fail with CI=true).
-func requireNetns(t *testing.T) {
+func requireNetns(t testing.TB) {
 	t.Helper()
 	require(t, os.Geteuid() == 0, "root (network namespaces)")
 	require(t, haveCommand("ip"), "ip (iproute2)")
@@ -31,7 +31,7 @@ var netnsSeq atomic.Int32
 
 // netPair is two namespaces joined by a veth pair: siteIf in site, devIf in dev.
 type netPair struct {
-	t             *testing.T
+	t             testing.TB
 	site, dev     string
 	siteIf, devIf string
 }
@@ -39,7 +39,7 @@ type netPair struct {
 // newNetPair makes the namespaces (names with a per-run suffix) and the veth
 // pair, both ends up; they are deleted in t.Cleanup. Register processes that
 // run inside them after this call, so that they are stopped first.
-func newNetPair(t *testing.T) *netPair {
+func newNetPair(t testing.TB) *netPair {
 	t.Helper()
 	id := fmt.Sprintf("%d-%d", os.Getpid(), netnsSeq.Add(1))
 	p := &netPair{t: t, site: "ndt-site-" + id, dev: "ndt-dev-" + id}
@@ -57,7 +57,7 @@ func newNetPair(t *testing.T) *netPair {
 }
 
 // ip runs ip(8) and fails the test on an error.
-func ip(t *testing.T, args ...string) {
+func ip(t testing.TB, args ...string) {
 	t.Helper()
 	if out, err := exec.Command("ip", args...).CombinedOutput(); err != nil {
 		t.Fatalf("ip %s: %v\n%s", strings.Join(args, " "), err, out)
@@ -85,7 +85,7 @@ func (s *syncBuf) String() string {
 // proc is a background process (in a namespace through `ip netns exec`,
 // which execs in place: the pid is the program's own).
 type proc struct {
-	t    *testing.T
+	t    testing.TB
 	name string
 	cmd  *exec.Cmd
 	out  *syncBuf
@@ -96,7 +96,7 @@ type proc struct {
 // startProc starts argv in namespace ns with stdout+stderr collected, and
 // waits until its output contains ready (or it exits, or 10 s pass). The
 // process is stopped (SIGTERM, then SIGKILL) and waited for in t.Cleanup.
-func startProc(t *testing.T, ns, ready string, argv ...string) *proc {
+func startProc(t testing.TB, ns, ready string, argv ...string) *proc {
 	t.Helper()
 	p := &proc{t: t, name: filepath.Base(argv[0]), out: &syncBuf{}, done: make(chan struct{})}
 	p.cmd = exec.Command("ip", append([]string{"netns", "exec", ns}, argv...)...)
@@ -136,7 +136,7 @@ func (p *proc) stop() {
 // startDeviceInNetns is startDevice for a daemon run under `ip netns exec`.
 // The local API socket is a file in dataDir, so exec/mustExec work from the
 // test's own namespace; stop is the harness's (the pid is netdevd's).
-func startDeviceInNetns(t *testing.T, ns, dataDir string, extra ...string) *device {
+func startDeviceInNetns(t testing.TB, ns, dataDir string, extra ...string) *device {
 	t.Helper()
 	if dataDir == "" {
 		dataDir = t.TempDir()

@@ -28,14 +28,14 @@ const (
 // ztSite is the site namespace: dnsmasq and the controllers.
 type ztSite struct {
 	*netPair
-	t       *testing.T
+	t       testing.TB
 	dir     string
 	tlsDir  string
 	serial  string
 	dnsmasq *proc
 }
 
-func newZTSite(t *testing.T) *ztSite {
+func newZTSite(t testing.TB) *ztSite {
 	t.Helper()
 	requireNetns(t)
 	s := &ztSite{netPair: newNetPair(t), t: t, dir: t.TempDir(),
@@ -107,7 +107,7 @@ func (s *ztSite) startDevice(dataDir string) *device {
 
 // ztWait polls `netdevd exec line` until its output holds every want; on
 // timeout it fails with the last output, the log buffer and dnsmasq's log.
-func ztWait(t *testing.T, s *ztSite, d *device, timeout time.Duration, line string, wants ...string) string {
+func ztWait(t testing.TB, s *ztSite, d *device, timeout time.Duration, line string, wants ...string) string {
 	t.Helper()
 	deadline := time.Now().Add(timeout)
 	var out string
@@ -134,7 +134,7 @@ func ztWait(t *testing.T, s *ztSite, d *device, timeout time.Duration, line stri
 // flapLink takes the device's link down and, once the client has logged the
 // down edge (the kernel coalesces carrier changes to one a second, so a
 // quicker flap is not seen at all), up again.
-func flapLink(t *testing.T, s *ztSite, d *device) {
+func flapLink(t testing.TB, s *ztSite, d *device) {
 	t.Helper()
 	logs := d.mustExec("display logbuffer")
 	downs := strings.Count(logs, "DHCP_LINK_DOWN")
@@ -220,7 +220,7 @@ func TestZeroTouchEndToEnd(t *testing.T) {
 
 // checkDefaultRoute: option 3 (dnsmasq's own address) is the default route
 // of the dev namespace, metric 1000.
-func checkDefaultRoute(t *testing.T, s *ztSite) {
+func checkDefaultRoute(t testing.TB, s *ztSite) {
 	t.Helper()
 	out, _ := exec.Command("ip", "-n", s.dev, "route", "show", "default").CombinedOutput()
 	if !regexp.MustCompile(`default via ` + regexp.QuoteMeta(ztAddrA) + ` dev ` + s.devIf + `\b.* metric 1000\b`).Match(out) {
@@ -238,7 +238,7 @@ func connectedAt(state string) string {
 
 // logTimes returns the time of the first log-buffer line per mnemonic
 // (Comware format, millisecond resolution).
-func logTimes(t *testing.T, logs string) map[string]time.Time {
+func logTimes(t testing.TB, logs string) map[string]time.Time {
 	t.Helper()
 	re := regexp.MustCompile(`(?m)^%(\w{3} [ \d]\d \d\d:\d\d:\d\d):(\d{3}) (\d{4}) \S+ \w+/\d/(\w+):`)
 	got := map[string]time.Time{}
@@ -266,17 +266,15 @@ func median(ds []time.Duration) time.Duration {
 	return (s[len(s)/2-1] + s[len(s)/2]) / 2
 }
 
-// TestZeroTouchMeasure (ZT_MEASURE=1): DHCP ACK → cloud Established, i.e.
+// BenchmarkZeroTouchAckToEstablished (go test -run ^$ -bench ZeroTouch -benchtime 1x ./tests/): DHCP ACK → cloud Established, i.e.
 // from the DHCP_BOUND log line to the CLOUD_ESTABLISHED one, on a freshly
 // booted device (new data dir, new MAC, no address) per run, with dnsmasq
 // restarted on an empty lease file per run (it caches ping results, so
 // without the restart only the first run would ping). Also reports process
 // start → DHCP_BOUND, where the ping check shows.
-func TestZeroTouchMeasure(t *testing.T) {
-	if os.Getenv("ZT_MEASURE") != "1" {
-		t.Skip("set ZT_MEASURE=1 to measure")
-	}
-	runs := 20
+func BenchmarkZeroTouchAckToEstablished(b *testing.B) {
+	var t testing.TB = b
+	runs := 20 // fixed: each run boots a fresh device; b.N is not used
 	s := newZTSite(t)
 	s.startDnsmasq(`"`+ztDomainA+`"`, false)
 	s.startCloudsim(ztAddrA, 19480)
