@@ -237,8 +237,10 @@ func (s *session) do(ctx context.Context, path string, body any, bearer string, 
 		req.Header.Set("Authorization", "Bearer "+bearer)
 	}
 	setProc(ProcSent)
+	s.c.debugHTTP("Sent", "HTTP POST "+path+" to "+s.srv.Domain, b) // body only: never the Authorization header
 	resp, err := s.hc.Do(req)
 	if err != nil {
+		s.c.debugf(DebugPacket, "HTTP POST %s to %s failed: %s", path, s.srv.Domain, stepErr(err))
 		return 0, nil, err
 	}
 	defer resp.Body.Close()
@@ -247,6 +249,7 @@ func (s *session) do(ctx context.Context, path string, body any, bearer string, 
 		return 0, nil, err
 	}
 	setProc(ProcReceived)
+	s.c.debugHTTP("Received", fmt.Sprintf("HTTP %d for POST %s from %s", resp.StatusCode, path, s.srv.Domain), data)
 	if len(data) > wire.MaxBody {
 		return resp.StatusCode, nil, fmt.Errorf("response body over 64 KiB")
 	}
@@ -404,7 +407,11 @@ func (s *session) dialWS(ctx context.Context, u *url.URL) (*websocket.Conn, erro
 	h.Set("Authorization", "Bearer "+s.token)
 	h.Set("User-Agent", s.c.o.UserAgent)
 	h.Set("Content-Type", "application/json") // §0: every HTTP request
+	s.c.debugf(DebugPacket, "Sent WebSocket upgrade request for %s", redactURL(u.String()))
 	ws, resp, err := d.DialContext(ctx, u.String(), h)
+	if resp != nil {
+		s.c.debugf(DebugPacket, "Received HTTP %d for the WebSocket upgrade of %s", resp.StatusCode, redactURL(u.String()))
+	}
 	if err != nil {
 		if resp != nil {
 			return nil, fmt.Errorf("HTTP %d", resp.StatusCode)

@@ -199,18 +199,23 @@ func TestReportBufferDropOldestAndResend(t *testing.T) {
 	}
 	// reconnect: unacknowledged reports are sent again, the controller de-dups
 	c.SetFaults(controller.Faults{})
-	d.Report("log", map[string]any{"n": 11})
 	c.CloseDevice("SN1")
 	w := d.waitWait(t)
 	if s := d.Status(); s.LastReportIncompleteReason == "" {
 		t.Fatal("no incomplete reason")
 	}
+	// Queued while down, into a full buffer of 4: it pushes out seq 7, so
+	// the resend carries 8, 9, 10 (duplicates) and 11.
+	d.Report("log", map[string]any{"n": 11})
 	d.clk.Advance(w)
 	d.waitState(t, "Established")
 	waitFor(t, "acked", func() bool { return d.PendingReports("log") == 0 })
 	sum, reps := c.Reports("SN1", "log")
-	if sum.Received != 5 || sum.Duplicates < 4 || reps[4].Seq != 11 {
+	if sum.Received != 5 || sum.Duplicates != 3 || reps[4].Seq != 11 {
 		t.Fatalf("summary %+v", sum)
+	}
+	if s := d.Status(); s.DroppedAfterLimit != 7 {
+		t.Fatalf("dropped after limit %d, want 7", s.DroppedAfterLimit)
 	}
 }
 

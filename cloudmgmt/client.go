@@ -44,6 +44,13 @@ type Options struct {
 	// informational becomes one `log` report. The daemon passes a
 	// logbuf.Buffer.Subscribe channel. Report("log", …) works as well.
 	LogSource <-chan logbuf.Entry
+	// Debug receives debugging output (`debugging cloud-management`):
+	// kind is DebugEvent (state transitions with reasons) or DebugPacket
+	// (each message sent or received, secrets masked; debug.go). DebugOn,
+	// if set, says whether kind is on, so the text is built only when it
+	// is. Both may be nil (no debugging).
+	Debug   func(kind, text string)
+	DebugOn func(kind string) bool
 	// LabPlainWS is the explicit lab mode: the base URL is http:// and a
 	// ws:// main URL is accepted. Never the default.
 	LabPlainWS bool

@@ -29,9 +29,15 @@ const writeWait = 10 * time.Second
 
 func (w *wsConn) write(b []byte) error {
 	w.wmu.Lock()
+	// shown before it is written: the answer may be read before the
+	// write returns
+	w.c.debugFrame("Sent", w.main, b)
 	w.ws.SetWriteDeadline(time.Now().Add(writeWait))
 	err := w.ws.WriteMessage(websocket.TextMessage, b)
 	w.wmu.Unlock()
+	if err != nil {
+		w.c.debugf(DebugPacket, "Sending the frame failed: %s", shortErr(err))
+	}
 	if err == nil && w.main {
 		w.c.setStatus(func(s *Status) { s.ProcessState = ProcSent })
 	}
@@ -82,6 +88,7 @@ func (w *wsConn) readFrames(ctx context.Context, out chan<- wire.Frame, errc cha
 		if w.main {
 			w.c.setStatus(func(s *Status) { s.ProcessState = ProcReceived })
 		}
+		w.c.debugFrame("Received", w.main, data)
 		select {
 		case out <- fr:
 		case <-ctx.Done():
@@ -100,6 +107,11 @@ func classifyRead(err error) (Reason, int) {
 	var ce *websocket.CloseError
 	var fe *frameError
 	switch {
+	case errors.As(err, &ce) && ce.Code == websocket.CloseAbnormalClosure:
+		// 1006 never crosses the wire (RFC 6455 §7.4.1): gorilla reports
+		// a stream that ended without a Close frame this way. That is a
+		// socket loss, not the server closing.
+		return Reason{ReasonSocket, "connection lost without a close frame"}, 0
 	case errors.As(err, &ce):
 		d := fmt.Sprintf("close %d", ce.Code)
 		if ce.Text != "" {

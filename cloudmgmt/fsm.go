@@ -169,6 +169,7 @@ func (c *Client) Run(ctx context.Context) error {
 		}
 		c.zl.Debug("transition", zap.Stringer("from", state), zap.Stringer("to", next),
 			zap.String("reason", r.String()))
+		c.debugTransition(state, next, r)
 		state = next
 	}
 	f.closeSession()
