@@ -107,27 +107,6 @@ func runDisplayHistory(e *invocation) error {
 	return nil
 }
 
-func runDisplayLogbuffer(e *invocation) error {
-	snap, err := e.s.dev.LogBuffer(e.ctx)
-	if err != nil {
-		return err
-	}
-	cfg, err := e.running()
-	if err != nil {
-		return err
-	}
-	e.println("Log buffer: Enabled")
-	e.printf("Max buffer size: %d\n", snap.Size)
-	e.printf("Actual buffer size: %d\n", snap.Size)
-	e.printf("Dropped messages: %d\n", snap.Dropped)
-	e.printf("Overwritten messages: %d\n", snap.Overwritten)
-	e.printf("Current messages: %d\n", len(snap.Entries))
-	for _, entry := range snap.Entries {
-		e.println(entry.Format(cfg.Sysname))
-	}
-	return nil
-}
-
 // runDisplayUsers: Comware's columns, then the user and source.
 func runDisplayUsers(e *invocation) error {
 	users, err := e.s.dev.Users(e.ctx)

@@ -50,6 +50,12 @@ func (e *invocation) saveDialogue() (file string, ok bool, err error) {
 	if err != nil || !yes {
 		return "", false, e.notSaved(err)
 	}
+	return e.saveFileDialogue()
+}
+
+// saveFileDialogue asks for the file name and, when it exists, whether to
+// overwrite it (`save` after its first question, `configuration replace`).
+func (e *invocation) saveFileDialogue() (file string, ok bool, err error) {
 	e.println(askSaveFileLine1)
 	answer, err := e.ask(askSaveFileLine2)
 	if err != nil {

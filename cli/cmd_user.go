@@ -12,14 +12,4 @@ func runUndoScreenLength(e *invocation) error {
 	return nil
 }
 
-func runTerminalMonitor(e *invocation) error {
-	e.s.monitor = true
-	e.println("The current terminal is enabled to display logs.")
-	return nil
-}
-
-func runUndoTerminalMonitor(e *invocation) error {
-	e.s.monitor = false
-	e.println("The current terminal is disabled to display logs.")
-	return nil
-}
+// terminal monitor / terminal debugging: cmd_infocenter.go.

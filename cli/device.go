@@ -82,4 +82,27 @@ type Device interface {
 	DNSHosts(ctx context.Context) ([]DNSHost, error)
 	Users(ctx context.Context) ([]VTYSession, error)
 	LogBuffer(ctx context.Context) (logbuf.Snapshot, error)
+	// ResetLogBuffer empties the log buffer (`reset logbuffer`).
+	ResetLogBuffer(ctx context.Context) error
+	// SubscribeLogs streams every new log entry (debugging included) until
+	// ctx ends, then closes the channel (`terminal monitor`).
+	SubscribeLogs(ctx context.Context) (<-chan logbuf.Entry, error)
+	// Debugging returns the device's debugging switches (`display debugging`).
+	Debugging(ctx context.Context) (DebugSwitches, error)
+	// SetDebugging turns the switches set in which on or off
+	// (`debugging …`, `undo debugging …`).
+	SetDebugging(ctx context.Context, which DebugSwitches, on bool) error
+	// ArchiveConfiguration saves the running configuration as the next
+	// archive file (`archive configuration`) and returns the file's name.
+	ArchiveConfiguration(ctx context.Context) (string, error)
+	// Archives lists the archive files, oldest first (`display archive configuration`).
+	Archives(ctx context.Context) (ArchiveInfo, error)
+	// ReplaceConfiguration replaces the whole running configuration with
+	// the one file on flash: describes, or changes nothing if a line is bad.
+	ReplaceConfiguration(ctx context.Context, file string) error
+	// BackupStartup copies flash:/startup.cfg to an SFTP server.
+	BackupStartup(ctx context.Context, t SFTPTarget) error
+	// RestoreStartup downloads a configuration from an SFTP server and,
+	// when every line of it loads, makes it flash:/startup.cfg.
+	RestoreStartup(ctx context.Context, t SFTPTarget) error
 }

@@ -11,7 +11,7 @@ import (
 // by `#` lines, global commands indented one space, view blocks at column 0
 // with their commands indented, only non-default settings, `return` last.
 // Sections, in this fixed order, appear only when they hold something:
-// sysname; DNS (dns server, ip host); interface Vlan-interface1; SSH server;
+// sysname; info-center; DNS (dns server, ip host); interface Vlan-interface1; SSH server;
 // line vty 0 63; one block per local user (in creation order);
 // cloud-management (just before return, as cloud-management.md asks).
 func Render(cfg config.Config) string {
@@ -19,10 +19,12 @@ func Render(cfg config.Config) string {
 	b.WriteString("#\n")
 	sections := [][]string{
 		sysnameSection(cfg),
+		infoCenterSection(cfg),
 		dnsSection(cfg),
 		vlanInterfaceBlock(cfg, false),
 		sshSection(cfg),
 		lineBlock(cfg, false),
+		archiveSection(cfg),
 	}
 	for _, u := range cfg.LocalUsers {
 		sections = append(sections, localUserBlock(u))

@@ -61,6 +61,14 @@ func randomCommand(r *rand.Rand) []string {
 		func() []string {
 			return []string{pick("undo cloud-management keepalive", "undo cloud-management ping")}
 		},
+		func() []string {
+			return []string{pick(fmt.Sprintf("archive configuration location flash:/%s filename-prefix %s", pick("archive", "Arch_2", "x-y"), pick("my_archive", "R1", "a-b_c")),
+				fmt.Sprintf("archive configuration max %d", 1+r.Intn(10)), "undo archive configuration max", "undo archive configuration location")}
+		},
+		func() []string {
+			return []string{pick(fmt.Sprintf("info-center logbuffer size %d", 1+r.Intn(1024)), "info-center logbuffer size 512",
+				"undo info-center logbuffer size")}
+		},
 	}
 	return gens[r.Intn(len(gens))]()
 }

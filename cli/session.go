@@ -40,7 +40,7 @@ type Session struct {
 	view    view
 	ended   bool
 	paging  bool
-	monitor bool
+	log     termLog // terminal monitor / terminal debugging (cmd_infocenter.go)
 	history []string
 	sysname string // last sysname read, for a prompt when the device fails
 
@@ -50,14 +50,17 @@ type Session struct {
 
 // NewSession starts a session in user view.
 func NewSession(dev Device, id Identity) *Session {
-	return &Session{dev: dev, id: id, paging: true, sysname: config.DefaultSysname, now: time.Now, loc: time.Local}
+	s := &Session{dev: dev, id: id, paging: true, sysname: config.DefaultSysname, now: time.Now, loc: time.Local}
+	s.log.monitor.Store(isConsole(id))
+	return s
 }
 
 // Ended reports whether `quit` in user view ended the session.
 func (s *Session) Ended() bool { return s.ended }
 
 // Monitor reports whether `terminal monitor` is on for this session.
-func (s *Session) Monitor() bool { return s.monitor }
+// Comware's default: on for the console, off for VTY lines.
+func (s *Session) Monitor() bool { return s.log.monitor.Load() }
 
 // History returns the commands typed so far (the last ten), oldest first.
 func (s *Session) History() []string { return append([]string(nil), s.history...) }
@@ -67,6 +70,7 @@ func (s *Session) History() []string { return append([]string(nil), s.history...
 func (s *Session) Prompt(ctx context.Context) string {
 	if cfg, err := s.dev.Running(ctx); err == nil {
 		s.sysname = cfg.Sysname
+		s.noteSysname(cfg.Sysname)
 	}
 	switch s.view.kind {
 	case viewSystem:

@@ -23,6 +23,10 @@ type fakeDevice struct {
 	saves   []string
 	unbinds []string
 	resets  int
+	// log buffer and debugging (infocenter_test.go)
+	logResets int
+	debug     DebugSwitches
+	logs      chan logbuf.Entry
 	deny    bool // every call returns ErrPermission
 }
 
@@ -126,7 +130,10 @@ func (d *fakeDevice) Users(ctx context.Context) ([]VTYSession, error) {
 }
 
 func (d *fakeDevice) LogBuffer(ctx context.Context) (logbuf.Snapshot, error) {
-	return logbuf.Snapshot{Size: 512, Entries: []logbuf.Entry{
+	if d.logResets > 0 {
+		return logbuf.Snapshot{Size: d.cfg.InfoCenter.LogBufferSize}, nil
+	}
+	return logbuf.Snapshot{Size: d.cfg.InfoCenter.LogBufferSize, Entries: []logbuf.Entry{
 		{Time: testNow, Module: "CLOUD", Severity: 5, Mnemonic: "CLOUD_ESTABLISHED", Text: "Cloud connection established."},
 	}}, nil
 }

@@ -64,9 +64,12 @@ func displayCommand() *node {
 	}
 	return kw("display", "Display current system information",
 		leaf(kw("clock", "System clock information"), runDisplayClock),
+		kw("archive", "Archive information",
+			leaf(kw("configuration", "Configuration archive information"), runDisplayArchive)),
 		kw("cloud-management", "Cloud management configuration",
 			leaf(kw("state", "Display cloud connection state"), runDisplayCloudState)),
 		leaf(kw("current-configuration", "Current configuration"), runDisplayCurrent),
+		leaf(kw("debugging", "Enabled debugging functions"), runDisplayDebugging),
 		kw("dhcp", "DHCP module",
 			leaf(kw("client", "DHCP client information",
 				leaf(&node{keyword: "verbose", name: "verbose", help: "Detailed information"}, runDisplayDHCP)),
@@ -96,17 +99,17 @@ func userCommands() []*node {
 		return kw("screen-length", "Specify the lines displayed on one screen",
 			kw("disable", "Disable multiple-screen output").does(h).forAll())
 	}
-	monitor := func(h handler) *node {
-		return kw("terminal", "Set the terminal line characteristics",
-			kw("monitor", "Enable the display of logs on the current terminal").does(h).forAll())
-	}
 	return []*node{
+		archiveUserCommand(), backupCommand(), restoreCommand(),
 		kw("reset", "Reset operation",
 			kw("cloud-management", "Cloud management configuration",
-				kw("tunnel", "Re-establish the cloud connection").does(runResetCloudTunnel))),
+				kw("tunnel", "Re-establish the cloud connection").does(runResetCloudTunnel)),
+			resetLogbuffer()),
+		debuggingCommand(runDebuggingCloud, false),
 		screenLength(runScreenLengthDisable),
 		kw("system-view", "Enter the System View").does(runSystemView),
-		monitor(runTerminalMonitor),
-		kw("undo", "Cancel current setting", screenLength(runUndoScreenLength), monitor(runUndoTerminalMonitor)),
+		terminalCommand(runTerminalMonitor, runTerminalDebugging),
+		kw("undo", "Cancel current setting", screenLength(runUndoScreenLength),
+			terminalCommand(runUndoTerminalMonitor, runUndoTerminalDebugging), debuggingCommand(runUndoDebuggingCloud, true)),
 	}
 }

@@ -23,6 +23,7 @@ var (
 
 func systemCommands() []*node {
 	return []*node{
+		archiveSystemCommand(), replaceCommand(),
 		cloudCommand(),
 		kw("dns", "Domain Name System (DNS) module",
 			kw("server", "Specify a DNS server",
@@ -30,6 +31,7 @@ func systemCommands() []*node {
 		kw("interface", "Specify the interface",
 			&node{keyword: "Vlan-interface", help: "VLAN interface", splitNumber: true, next: []*node{
 				val("vlan", vlanValue, "Vlan-interface interface number").does(runInterfaceVlan)}}),
+		infoCenterCommand(),
 		kw("ip", "Specify IP configuration",
 			kw("host", "Add a static host name to IP address mapping",
 				val("name", hostnameValue, "Host name",
@@ -82,6 +84,7 @@ func cloudCommand() *node {
 
 func systemUndo() *node {
 	return kw("undo", "Cancel current setting",
+		archiveUndoCommand(),
 		kw("cloud-management", "Cloud management configuration",
 			kw("backup-server", "Specify a backup cloud server",
 				kw("domain", "Specify the domain name of the backup cloud server",
@@ -94,6 +97,7 @@ func systemUndo() *node {
 		kw("dns", "Domain Name System (DNS) module",
 			kw("server", "Specify a DNS server",
 				val("addr", ipv4Addr, "IP address").does(runUndoDNSServer))),
+		undoInfoCenterCommand(),
 		kw("ip", "Specify IP configuration",
 			kw("host", "Add a static host name to IP address mapping",
 				val("name", hostnameValue, "Host name",

@@ -26,6 +26,11 @@ type InteractiveOptions struct {
 	// Rows is the page height reported to the grammar. 0 = the window
 	// height, 24 when the terminal does not tell.
 	Rows int
+	// Logs are live log lines (terminal monitor; nil = none): printed
+	// above the prompt at once, the prompt and the line being typed
+	// redrawn below; while a command runs, before the next prompt
+	// (monitor_readline.go).
+	Logs <-chan string
 }
 
 // DefaultInputrc is the readline configuration of the interactive shell:
@@ -116,6 +121,10 @@ func RunInteractive(ctx context.Context, e Engine, opts InteractiveOptions) erro
 		done: make(chan struct{}),
 	}
 	s.setup()
+	defer s.logs.install(s.term.fd)()
+	stopLogs := make(chan struct{})
+	defer close(stopLogs)
+	feedLogs(ctx, opts.Logs, stopLogs, s.logs.notify)
 
 	saved, _ := getTermios(s.term.fd)
 	defer func() {
@@ -146,6 +155,7 @@ type interactive struct {
 	prompt string // e.Prompt, read once per line
 	stop   bool   // Ctrl+D
 	done   chan struct{}
+	logs   interactiveLogs // terminal monitor (monitor_readline.go)
 }
 
 func (s *interactive) setup() {
@@ -170,7 +180,9 @@ func (s *interactive) setup() {
 	s.rl.Keymap.Register(map[string]func(){
 		"netdevd-help":   s.help,
 		"netdevd-return": s.ctrlZ,
+		"netdevd-logs":   s.showLogs,
 	})
+	_ = s.rl.Config.Bind("emacs", string(rune(keyLogs)), "netdevd-logs", false)
 	_ = s.rl.Config.Bind("emacs", "?", "netdevd-help", false)
 	_ = s.rl.Config.Bind("emacs", string(rune(keyCtrlZ)), "netdevd-return", false)
 
@@ -253,6 +265,7 @@ func (s *interactive) beforeRead() error {
 	s.prompt = p
 	s.mu.Unlock()
 	s.term.out.lineStart()
+	s.flushLogs()
 	s.takeTypeAhead()
 	return nil
 }

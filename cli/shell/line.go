@@ -17,6 +17,10 @@ type LineOptions struct {
 	// window height when in is a terminal, else 24 (Comware pages by
 	// default; `screen-length disable` is the engine's business).
 	Rows int
+	// Logs are live log lines (terminal monitor; nil = none): printed at
+	// once while the session waits at its prompt (the line, then the prompt
+	// again), else before the next prompt (monitor.go).
+	Logs <-chan string
 }
 
 // RunLine runs a line-mode session: print the prompt, read one line, run
@@ -43,6 +47,9 @@ func RunLine(ctx context.Context, e Engine, in io.Reader, out io.Writer, opts Li
 	if err := ctx.Err(); err != nil {
 		return err
 	}
+	stopLogs := make(chan struct{})
+	defer func() { close(stopLogs); s.mon.close() }()
+	feedLogs(ctx, opts.Logs, stopLogs, s.mon.show)
 	// A blocked read cannot be interrupted: when ctx ends, RunLine returns
 	// at once and the loop is left parked in its read (the process is
 	// expected to exit); it checks ctx before running anything it reads.
@@ -62,10 +69,9 @@ func (s *lineSession) loop(ctx context.Context, e Engine) error {
 		if err := ctx.Err(); err != nil {
 			return err
 		}
-		s.out.lineStart()
-		s.out.WriteString(e.Prompt(ctx) + pending)
-
+		s.mon.showPrompt(e.Prompt(ctx) + pending)
 		text, end, err := s.in.next()
+		s.mon.leavePrompt()
 		if err != nil {
 			// EIO: the PTY's other side has closed (the SSH session ended).
 			if errors.Is(err, io.EOF) || errors.Is(err, unix.EIO) {
@@ -116,8 +122,9 @@ type lineSession struct {
 	in    *lineReader
 	out   *trackWriter
 	term  *lineTerminal
-	fd    int  // in's terminal descriptor, -1 for a pipe
-	echo  bool // the kernel echoes typed lines
+	mon   *lineMonitor // live log lines (monitor.go)
+	fd    int          // in's terminal descriptor, -1 for a pipe
+	echo  bool         // the kernel echoes typed lines
 	saved *unix.Termios
 }
 
@@ -127,6 +134,7 @@ func newLineSession(in io.Reader, out io.Writer, opts LineOptions) *lineSession 
 		out: &trackWriter{w: out, atStart: true},
 		fd:  ttyFD(in),
 	}
+	s.mon = &lineMonitor{out: s.out}
 	if s.fd >= 0 {
 		if old, err := getTermios(s.fd); err == nil {
 			t := *old

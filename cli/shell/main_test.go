@@ -41,7 +41,11 @@ func TestMain(m *testing.M) {
 			ctx, stop = signal.NotifyContext(ctx, syscall.SIGHUP, syscall.SIGTERM)
 			defer stop()
 		}
-		err := RunInteractive(ctx, e, InteractiveOptions{})
+		opts := InteractiveOptions{}
+		if mode == "monitor" { // monitor_test.go
+			opts.Logs = monitorChildLogs()
+		}
+		err := RunInteractive(ctx, e, opts)
 		if mode == "notify" && err == context.Canceled {
 			fmt.Fprint(os.Stdout, "CHILD-CANCELED\n")
 			os.Exit(3)

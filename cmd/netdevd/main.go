@@ -34,6 +34,8 @@ func main() {
 		err = runExec(args)
 	case "demo":
 		err = runDemo(args)
+	case "fleet":
+		err = runFleet(args)
 	case "version":
 		fmt.Printf("netdevd %s (%s)\n", version.Version, version.Model)
 	case "-h", "--help", "help":

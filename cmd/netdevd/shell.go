@@ -34,10 +34,11 @@ func runShell(args []string) error {
 		return err
 	}
 	sess := cli.NewSession(c, id)
+	logs := monitorLogs(ctx, c, sess) // monitor.go
 	if shellMode() == "readline" {
-		err = shell.RunInteractive(ctx, sess, shell.InteractiveOptions{Rows: screenLength})
+		err = shell.RunInteractive(ctx, sess, shell.InteractiveOptions{Rows: screenLength, Logs: logs})
 	} else {
-		err = shell.RunLine(ctx, sess, os.Stdin, os.Stdout, shell.LineOptions{Rows: screenLength})
+		err = shell.RunLine(ctx, sess, os.Stdin, os.Stdout, shell.LineOptions{Rows: screenLength, Logs: logs})
 	}
 	if errors.Is(err, context.Canceled) {
 		return nil // the SSH server hung up the session (SIGHUP): a normal end

@@ -43,7 +43,17 @@ type Config struct {
 	VTY        VTY
 	LocalUsers []LocalUser // in the order created
 	Cloud      Cloud
+	InfoCenter InfoCenter // `info-center …`
+	Archive    Archive    // `archive configuration …`
 }
+
+// InfoCenter is the `info-center …` settings.
+type InfoCenter struct {
+	LogBufferSize int // `info-center logbuffer size` 1-1024 (default DefaultLogBufferSize)
+}
+
+// DefaultLogBufferSize is Comware's default log buffer size (logbuf.DefaultSize).
+const DefaultLogBufferSize = 512
 
 // IPHost is one `ip host NAME A.B.C.D`.
 type IPHost struct {
@@ -98,10 +108,12 @@ type Backup struct {
 // Default returns the configuration of a device with nothing configured.
 func Default() Config {
 	return Config{
-		Sysname: DefaultSysname,
-		SSH:     SSH{AuthRetries: DefaultSSHAuthRetries, AuthTimeout: DefaultSSHAuthTimeout},
-		VTY:     VTY{AuthMode: "scheme", IdleMinutes: DefaultIdleMinutes, IdleSeconds: DefaultIdleSeconds},
-		Cloud:   Cloud{ServerPort: DefaultCloudPort, Keepalive: DefaultKeepalive, Ping: DefaultPing},
+		Sysname:    DefaultSysname,
+		SSH:        SSH{AuthRetries: DefaultSSHAuthRetries, AuthTimeout: DefaultSSHAuthTimeout},
+		VTY:        VTY{AuthMode: "scheme", IdleMinutes: DefaultIdleMinutes, IdleSeconds: DefaultIdleSeconds},
+		Cloud:      Cloud{ServerPort: DefaultCloudPort, Keepalive: DefaultKeepalive, Ping: DefaultPing},
+		InfoCenter: InfoCenter{LogBufferSize: DefaultLogBufferSize},
+		Archive:    Archive{Max: DefaultArchiveMax},
 	}
 }
 
@@ -163,6 +175,11 @@ func (c Config) Validate() error {
 		return fmt.Errorf("%d backup servers, at most %d", len(c.Cloud.Backups), MaxBackups)
 	case len(c.Cloud.ServerDomain) > 253:
 		return fmt.Errorf("cloud server domain longer than 253")
+	case c.InfoCenter.LogBufferSize < 1 || c.InfoCenter.LogBufferSize > 1024:
+		return fmt.Errorf("info-center logbuffer size %d out of 1-1024", c.InfoCenter.LogBufferSize)
+	}
+	if err := c.Archive.validate(); err != nil {
+		return err
 	}
 	for _, b := range c.Cloud.Backups {
 		if b.Port < 0 || b.Port > 65535 || b.Domain == "" || len(b.Domain) > 253 {

@@ -61,6 +61,7 @@ type Daemon struct {
 	mac    string
 	boot   time.Time
 	tokens tokens
+	debug  debugSwitches // `debugging …` (logs.go)
 
 	features features
 }
@@ -93,6 +94,7 @@ func New(o Options) (*Daemon, error) {
 	if err := d.loadStartup(); err != nil {
 		return nil, err
 	}
+	d.applyLogConfig(d.running())
 	return d, nil
 }
 
@@ -223,6 +225,7 @@ func (d *Daemon) followConfig(ctx context.Context) error {
 	defer stop()
 	for {
 		cfg, _ := d.store.Get()
+		d.applyLogConfig(cfg)
 		d.features.apply(cfg)
 		select {
 		case <-ctx.Done():

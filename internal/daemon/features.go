@@ -50,6 +50,7 @@ func (d *Daemon) startFeatures(ctx context.Context, run func(string, func(contex
 			return cli.RunBatch(ctx, d.deviceFor(CloudIdentity), CloudIdentity, lines)
 		},
 		Telemetry: d.telemetry,
+		Debug:     d.cloudDebug, DebugOn: d.cloudDebugOn, // logs.go
 	})
 	d.features.dhcp = dhcpopt.New(dhcpopt.Options{
 		Interface: d.opts.VlanInterface1, ApplyToInterface: true,

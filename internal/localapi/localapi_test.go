@@ -23,6 +23,8 @@ type fakeBackend struct {
 	st     *store.Store
 	tokens map[string]cli.Identity
 	unbind []string
+	log    *logbuf.Buffer    // logstream_test.go
+	debug  cli.DebugSwitches // logstream_test.go
 }
 
 var operator = cli.Identity{User: "op", Role: config.RoleOperator, Line: "VTY 1"}
@@ -101,7 +103,8 @@ func (d fakeDevice) LogBuffer(context.Context) (logbuf.Snapshot, error) {
 
 func serve(t *testing.T) (*fakeBackend, string) {
 	t.Helper()
-	b := &fakeBackend{st: store.New(config.Default()), tokens: map[string]cli.Identity{"op-token": operator}}
+	b := &fakeBackend{st: store.New(config.Default()), tokens: map[string]cli.Identity{"op-token": operator},
+		log: logbuf.New(16, nil, nil)}
 	sock := filepath.Join(t.TempDir(), "api.sock")
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)

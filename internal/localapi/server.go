@@ -108,7 +108,9 @@ func Handler(b Backend) http.Handler {
 	mux.HandleFunc("GET /v1/dns/hosts", h.dnsHosts)
 	mux.HandleFunc("GET /v1/users", h.users)
 	mux.HandleFunc("GET /v1/logbuffer", h.logbuffer)
+	h.registerLogRoutes(mux) // logstream.go
 	mux.HandleFunc("POST /v1/exec", h.exec)
+	registerBackup(mux, h)
 	return mux
 }
 

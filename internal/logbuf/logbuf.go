@@ -24,8 +24,12 @@ const (
 	Debugging     = 7
 )
 
-// DefaultSize is the default `info-center logbuffer size`.
-const DefaultSize = 512
+// DefaultSize is the default `info-center logbuffer size`; MaxSize is the
+// largest size it accepts (`display logbuffer`'s "Max buffer size").
+const (
+	DefaultSize = 512
+	MaxSize     = 1024
+)
 
 // Entry is one log event.
 type Entry struct {
@@ -39,9 +43,15 @@ type Entry struct {
 
 // Format renders e the Comware way:
 // %Sep  6 10:38:12:320 2026 Sysname CLOUD/5/CLOUD_ESTABLISHED: text
+// Debugging output (severity 7) starts with `*` instead of `%`, as on
+// Comware: *Sep  6 10:38:12:320 2026 Sysname CLOUD/7/EVENT: text
 func (e Entry) Format(sysname string) string {
 	t := e.Time
-	return fmt.Sprintf("%%%s:%03d %d %s %s/%d/%s: %s",
+	prefix := "%"
+	if e.Severity == Debugging {
+		prefix = "*"
+	}
+	return fmt.Sprintf("%s%s:%03d %d %s %s/%d/%s: %s", prefix,
 		t.Format("Jan _2 15:04:05"), t.Nanosecond()/1e6, t.Year(),
 		sysname, e.Module, e.Severity, e.Mnemonic, e.Text)
 }
@@ -74,16 +84,22 @@ func New(size int, zl *zap.Logger, now func() time.Time) *Buffer {
 }
 
 // Log records one event. Text must never hold a secret.
+//
+// Debugging output (severity 7) goes to the subscribers (terminal monitor)
+// and to zap but not into the ring: Comware's log buffer takes severities
+// 0–6 by default, and debugging would push the real logs out.
 func (b *Buffer) Log(module string, severity int, mnemonic, text string) {
 	b.mu.Lock()
 	b.seq++
 	e := Entry{Seq: b.seq, Time: b.now(), Module: module, Severity: severity, Mnemonic: mnemonic, Text: text}
-	if len(b.entries) >= b.size {
-		copy(b.entries, b.entries[1:])
-		b.entries = b.entries[:len(b.entries)-1]
-		b.overwritten++
+	if severity < Debugging {
+		if len(b.entries) >= b.size {
+			copy(b.entries, b.entries[1:])
+			b.entries = b.entries[:len(b.entries)-1]
+			b.overwritten++
+		}
+		b.entries = append(b.entries, e)
 	}
-	b.entries = append(b.entries, e)
 	for c := range b.subs {
 		select {
 		case c <- e:
@@ -124,18 +140,32 @@ func (b *Buffer) Reset() {
 	b.entries = nil
 }
 
-// Resize changes the capacity, keeping the newest entries.
+// Resize changes the capacity (`info-center logbuffer size`), keeping the
+// newest entries; the ones dropped count as overwritten. Out-of-range sizes
+// are clamped to 1–MaxSize (0 or less means DefaultSize).
 func (b *Buffer) Resize(size int) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	if size <= 0 {
 		size = DefaultSize
 	}
+	size = min(size, MaxSize)
+	if size == b.size {
+		return
+	}
 	b.size = size
 	if over := len(b.entries) - size; over > 0 {
 		b.entries = append([]Entry(nil), b.entries[over:]...)
 		b.overwritten += uint64(over)
 	}
+}
+
+// Subscribers is how many subscriptions are live (tests check that a
+// closed stream unsubscribed).
+func (b *Buffer) Subscribers() int {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return len(b.subs)
 }
 
 // Subscribe returns a channel of new entries and a function that ends the

@@ -1,0 +1,183 @@
+package main
+
+import (
+	"bytes"
+	"encoding/json"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+)
+
+// realNetdevd builds the netdevd binary once for the tests that need it.
+func realNetdevd(t *testing.T) string {
+	t.Helper()
+	if testing.Short() {
+		t.Skip("builds netdevd")
+	}
+	bin := filepath.Join(t.TempDir(), "netdevd")
+	if out, err := exec.Command("go", "build", "-o", bin, "../netdevd").CombinedOutput(); err != nil {
+		t.Fatalf("go build netdevd: %v\n%s", err, out)
+	}
+	return bin
+}
+
+// digits matches any figure a table row could print.
+var digits = regexp.MustCompile(`[0-9]`)
+
+func runBench(t *testing.T, args ...string) (int, string, string) {
+	t.Helper()
+	var out, errb bytes.Buffer
+	code := run(append([]string{"--write=false", "--runs", "3"}, args...), &out, &errb)
+	return code, out.String(), errb.String()
+}
+
+// A missing binary is a failed measurement: non-zero status, the reason on
+// stderr, nothing at all on stdout (no table, no number).
+func TestMissingBinaryFailsLoudly(t *testing.T) {
+	for _, only := range []string{"idle", "sshexec", "prompt", "fleet"} {
+		t.Run(only, func(t *testing.T) {
+			code, out, errs := runBench(t, "--only", only, "--netdevd-bin", "/nonexistent/netdevd",
+				"--cloudsim-bin", "/nonexistent/cloudsim", "--fleet", "10")
+			if code == 0 {
+				t.Fatalf("status 0 with a missing binary; stdout:\n%s", out)
+			}
+			if out != "" {
+				t.Fatalf("stdout not empty after a failure:\n%s", out)
+			}
+			if !strings.Contains(errs, "FAILED "+only) || !strings.Contains(errs, "/nonexistent/") {
+				t.Fatalf("stderr does not say what failed:\n%s", errs)
+			}
+		})
+	}
+}
+
+// A process that dies during the measurement fails the bench, and the
+// numbers measured before it died are not printed.
+func TestProcessDyingMidRunFailsLoudly(t *testing.T) {
+	real := realNetdevd(t)
+	dir := t.TempDir()
+	// `run` is killed after 2 s, inside the 6 s idle window; `exec` works.
+	wrapper := filepath.Join(dir, "netdevd")
+	script := "#!/bin/sh\nif [ \"$1\" = run ]; then exec timeout -s KILL 3 " + real + " \"$@\"; fi\nexec " + real + " \"$@\"\n"
+	if err := os.WriteFile(wrapper, []byte(script), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	code, out, errs := runBench(t, "--only", "config,idle", "--netdevd-bin", wrapper, "--idle", "6s")
+	if code == 0 {
+		t.Fatalf("status 0 although the daemon was killed; stdout:\n%s", out)
+	}
+	if digits.MatchString(out) {
+		t.Fatalf("a number was printed for a run that failed:\n%s", out)
+	}
+	if !strings.Contains(errs, "FAILED idle") || !strings.Contains(errs, "exited unexpectedly") {
+		t.Fatalf("stderr:\n%s", errs)
+	}
+	// the config figure measured before is not printed either
+	if strings.Contains(out, "config typed") {
+		t.Fatalf("partial table printed:\n%s", out)
+	}
+}
+
+// A binary that exits at once (not a daemon at all) fails the same way.
+func TestProcessExitingAtStartFailsLoudly(t *testing.T) {
+	dir := t.TempDir()
+	fake := filepath.Join(dir, "netdevd")
+	os.WriteFile(fake, []byte("#!/bin/sh\necho broken >&2\nexit 3\n"), 0o755)
+	code, out, errs := runBench(t, "--only", "prompt", "--netdevd-bin", fake)
+	if code == 0 || out != "" {
+		t.Fatalf("status %d, stdout %q", code, out)
+	}
+	if !strings.Contains(errs, "exited unexpectedly") || !strings.Contains(errs, "broken") {
+		t.Fatalf("stderr:\n%s", errs)
+	}
+}
+
+// The in-process measurements produce rows with their run counts, the
+// files are written, and a skipped measurement carries no number.
+func TestQuickMeasurementsWriteResults(t *testing.T) {
+	if testing.Short() {
+		t.Skip("measures")
+	}
+	dir := t.TempDir()
+	jsonPath, md := filepath.Join(dir, "results.json"), filepath.Join(dir, "benchmarks.md")
+	var out, errb bytes.Buffer
+	code := run([]string{"--only", "config,failover,netem", "--runs", "3", "--results", jsonPath, "--markdown", md}, &out, &errb)
+	if code != 0 {
+		t.Fatalf("status %d\n%s", code, errb.String())
+	}
+	var res Results
+	b, err := os.ReadFile(jsonPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := json.Unmarshal(b, &res); err != nil {
+		t.Fatal(err)
+	}
+	if res.Machine.Cores < 1 || res.Machine.MemoryMB < 1 {
+		t.Fatalf("machine line: %+v", res.Machine)
+	}
+	var measured int
+	for _, r := range res.Rows {
+		if r.Skipped != "" {
+			if r.Runs != 0 || r.Median != 0 {
+				t.Errorf("skipped row with numbers: %+v", r)
+			}
+			continue
+		}
+		measured++
+		if r.Runs != 3 || r.Median <= 0 || r.Min > r.Median || r.Max < r.Median {
+			t.Errorf("row %+v", r)
+		}
+		if strings.HasPrefix(r.Name, "config typed") && (r.BaselineRuns != 3 || r.Ratio <= 0) {
+			t.Errorf("baseline missing: %+v", r)
+		}
+	}
+	if measured != 2 {
+		t.Fatalf("%d measured rows:\n%s", measured, out.String())
+	}
+	mdText, _ := os.ReadFile(md)
+	if !strings.Contains(string(mdText), "| config typed") || !strings.Contains(string(mdText), "cores") {
+		t.Fatalf("markdown:\n%s", mdText)
+	}
+	if !strings.Contains(out.String(), "skipped") {
+		t.Fatalf("table:\n%s", out.String())
+	}
+}
+
+func TestRowCheckRefusesUnmeasuredNumbers(t *testing.T) {
+	r := Row{Name: "x", Skipped: "why", Median: 1}
+	if r.check() == nil {
+		t.Fatal("skipped row with a median accepted")
+	}
+	r = Row{Name: "x", Median: 1}
+	if r.check() == nil {
+		t.Fatal("row without runs accepted")
+	}
+	r = stat("x", "ms", []float64{3, 1, 2}).withBaseline("b", []float64{1, 1, 1}).target("≤ 2×", 2, true)
+	if err := r.check(); err != nil || r.Median != 2 || r.Ratio != 2 || r.Meets == nil || !*r.Meets {
+		t.Fatalf("%+v %v", r, err)
+	}
+}
+
+func TestParseGoBench(t *testing.T) {
+	out := `goos: linux
+pkg: github.com/netdevd/netdevd/internal/daemon
+BenchmarkExec-2   	    1000	      2000 ns/op	     512 B/op	       7 allocs/op
+BenchmarkExec-2   	    1000	      4000 ns/op	     512 B/op	       7 allocs/op
+BenchmarkExec-2   	    1000	      3000 ns/op	     512 B/op	       7 allocs/op
+PASS
+`
+	rows, err := parseGoBench(out)
+	if err != nil || len(rows) != 1 {
+		t.Fatalf("%v %+v", err, rows)
+	}
+	if r := rows[0]; r.Runs != 3 || r.Median != 3 || r.Name != "go daemon.Exec" {
+		t.Fatalf("%+v", r)
+	}
+	if _, err := parseGoBench("FAIL\n"); err == nil {
+		t.Fatal("no benchmark lines accepted")
+	}
+}
