@@ -18,6 +18,7 @@ import (
 	"github.com/netdevd/netdevd/internal/atomicfile"
 	"github.com/netdevd/netdevd/internal/config"
 	"github.com/netdevd/netdevd/internal/logbuf"
+	"github.com/netdevd/netdevd/internal/store"
 )
 
 // Configuration archives (`archive configuration`) and rollback
@@ -237,14 +238,15 @@ func errFileLine(e cli.LineError) error {
 // configuration, as a boot would, and returns the configuration it
 // describes; any bad line is an error and nothing is returned.
 func (d *Daemon) parseConfig(ctx context.Context, text string) (config.Config, error) {
-	sc := &scratchDevice{Device: d.deviceFor(Console), cfg: config.Default()}
+	sc := d.newScratch()
 	if errs := cli.Replay(ctx, sc, text); len(errs) > 0 {
 		return config.Config{}, errFileLine(errs[0])
 	}
-	if err := sc.cfg.Validate(); err != nil {
-		return config.Config{}, err
-	}
-	return sc.cfg, nil
+	return sc.cfg.Config(), nil
+}
+
+func (d *Daemon) newScratch() *scratchDevice {
+	return &scratchDevice{Device: d.deviceFor(Console), cfg: store.NewBuilder(config.Default())}
 }
 
 // scratchDevice holds the configuration a file builds. Reads that the
@@ -253,23 +255,18 @@ func (d *Daemon) parseConfig(ctx context.Context, text string) (config.Config, e
 // as `save` cannot touch flash: while it is only being checked.
 type scratchDevice struct {
 	cli.Device
-	cfg config.Config
+	cfg *store.Builder
 }
 
 var errScratch = errors.New("not allowed in a configuration file")
 
-func (s *scratchDevice) Running(context.Context) (config.Config, error) { return s.cfg.Clone(), nil }
+// Running hands the grammar the working copy itself: replay only reads it
+// (the sysname for a prompt, the view's block), and copying it for every
+// line would make loading quadratic again.
+func (s *scratchDevice) Running(context.Context) (config.Config, error) { return s.cfg.Peek(), nil }
 
 func (s *scratchDevice) Update(_ context.Context, change func(*config.Config) error) error {
-	next := s.cfg.Clone()
-	if err := change(&next); err != nil {
-		return err
-	}
-	if err := next.Validate(); err != nil {
-		return err
-	}
-	s.cfg = next
-	return nil
+	return s.cfg.Apply(change)
 }
 
 func (s *scratchDevice) Save(context.Context, string) error     { return errScratch }

@@ -124,7 +124,14 @@ func (d *Daemon) loadStartup() error {
 	}
 	ctx := context.Background()
 	start := time.Now()
-	errs := cli.Replay(ctx, d.deviceFor(Console), string(text))
+	// Replay into one working copy and commit it once: actions in the file
+	// (save, reset, unbinding-code) are refused as they are in a checked file.
+	sc := d.newScratch()
+	errs := cli.Replay(ctx, sc, string(text))
+	built := sc.cfg.Config()
+	if err := d.store.Update(func(c *config.Config) error { *c = built; return nil }); err != nil {
+		return fmt.Errorf("loading %s: %w", StartupFile, err)
+	}
 	for _, e := range errs {
 		d.log.Logf("CFG", logbuf.Warning, "CFG_LINE_ERROR", "%s line %d: %q: %s",
 			StartupFile, e.Line, redact(e.Text), e.Message)

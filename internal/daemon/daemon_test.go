@@ -9,11 +9,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/netdevd/netdevd/cli"
 	"github.com/netdevd/netdevd/internal/config"
 	"github.com/netdevd/netdevd/internal/localapi"
 	"github.com/netdevd/netdevd/internal/password"
-	"github.com/netdevd/netdevd/internal/store"
 )
 
 // started runs a daemon on dir until the test ends.
@@ -144,21 +142,39 @@ func BenchmarkExecDisplayCurrentConfiguration(b *testing.B) {
 	})
 }
 
-// BenchmarkLoadStartup replays startup files of 50 and 5,000 lines; the
-// per-line ratio between the two shows whether loading stays linear.
+// BenchmarkLoadStartup boots a daemon (New: serial, log, startup.cfg
+// replay) on startup files of 50 and 5,000 lines; the per-line ratio
+// between the two shows whether loading stays linear.
 func BenchmarkLoadStartup(b *testing.B) {
 	for _, n := range []int{50, 5000} {
-		text := startupOf(n)
+		dir := b.TempDir()
+		if err := os.WriteFile(filepath.Join(dir, StartupFile), []byte(startupOf(n)), 0o600); err != nil {
+			b.Fatal(err)
+		}
 		b.Run(fmt.Sprintf("lines=%d", n), func(b *testing.B) {
+			b.ReportAllocs()
 			for i := 0; i < b.N; i++ {
-				d := &Daemon{store: newTestStore()}
-				if errs := cli.Replay(context.Background(), d.deviceFor(Console), text); len(errs) != 0 {
-					b.Fatalf("%d bad lines, first %+v", len(errs), errs[0])
+				d, err := New(Options{DataDir: dir})
+				if err != nil {
+					b.Fatal(err)
+				}
+				if bad := countBadLines(d); bad != 0 {
+					b.Fatalf("%d bad lines", bad)
 				}
 			}
 			b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*n), "ns/line")
 		})
 	}
+}
+
+func countBadLines(d *Daemon) int {
+	n := 0
+	for _, e := range d.Log().Snapshot().Entries {
+		if e.Mnemonic == "CFG_LINE_ERROR" {
+			n++
+		}
+	}
+	return n
 }
 
 // startupOf is a startup.cfg of about n lines: ip host entries plus a few
@@ -173,4 +189,17 @@ func startupOf(n int) string {
 	return sb.String()
 }
 
-func newTestStore() *store.Store { return store.New(config.Default()) }
+// TestStartupLoadsAllLinesOfALargeFile: the 5,000-line file of the
+// benchmark loads completely.
+func TestStartupLoadsAllLinesOfALargeFile(t *testing.T) {
+	dir := t.TempDir()
+	os.WriteFile(filepath.Join(dir, StartupFile), []byte(startupOf(5000)), 0o600)
+	d, err := New(Options{DataDir: dir})
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg, _ := d.Store().Get()
+	if len(cfg.IPHosts) != 4990 || cfg.Cloud.Keepalive != 30 || cfg.Sysname != "bench" || countBadLines(d) != 0 {
+		t.Fatalf("loaded %d hosts, keepalive %d, sysname %q, %d bad lines", len(cfg.IPHosts), cfg.Cloud.Keepalive, cfg.Sysname, countBadLines(d))
+	}
+}
