@@ -24,7 +24,6 @@ import (
 	"github.com/netdevd/netdevd/internal/clock"
 	"github.com/netdevd/netdevd/internal/config"
 	"github.com/netdevd/netdevd/internal/logbuf"
-	"github.com/netdevd/netdevd/internal/password"
 )
 
 // DefaultMaxSessions is the number of VTY lines served at once.
@@ -98,8 +97,10 @@ type Server struct {
 }
 
 // dummyHash is a hash to verify against for unknown users, so that "no such
-// user" costs the same time as "wrong password". Made once per process.
-var dummyHash = sync.OnceValues(func() (string, error) { return password.Hash("netdevd-no-such-user") })
+// user" costs the same time as "wrong password". It is a constant rather
+// than made at start: hashing at start left scrypt's 16 MiB resident in an
+// idle daemon. Nobody knows its password; it only has to be well formed.
+const dummyHash = "$s$14$6GnpqQOZvaPYwTpcvQkZqg$CWsTpa6v9KkjcLJSgc+GZeUF+f8jp5f3SCS/tZAenPk"
 
 type ctxKey struct{ name string }
 
@@ -139,9 +140,7 @@ func New(o Options) (*Server, error) {
 	}
 	s.signer = signer
 	s.fp = gossh.FingerprintSHA256(signer.PublicKey())
-	if s.dummyHash, err = dummyHash(); err != nil {
-		return nil, err
-	}
+	s.dummyHash = dummyHash
 
 	listen := o.Listen
 	if listen == "" {

@@ -9,6 +9,7 @@ import (
 	"encoding/base64"
 	"errors"
 	"fmt"
+	"runtime/debug"
 	"strconv"
 	"strings"
 
@@ -54,7 +55,11 @@ func Valid(hash string) bool {
 }
 
 func derive(plain string, salt []byte, n int) ([]byte, error) {
-	return scrypt.Key([]byte(plain), salt, 1<<n, 8, 1, 32)
+	key, err := scrypt.Key([]byte(plain), salt, 1<<n, 8, 1, 32)
+	// scrypt's 16 MiB work block would otherwise stay resident for minutes
+	// in a daemon that is idle between logins; give it back now.
+	debug.FreeOSMemory()
+	return key, err
 }
 
 func parse(hash string) (n int, salt, key []byte, err error) {
