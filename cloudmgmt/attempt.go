@@ -72,8 +72,15 @@ func (c *Client) tlsConfig(serverName string) *tls.Config {
 		MinVersion:         tls.VersionTLS12,
 		InsecureSkipVerify: c.o.InsecureSkipVerify,
 		NextProtos:         []string{"http/1.1"},
+		// Each attempt opens several TLS connections to one server (auth,
+		// register, main, subs); resuming saves a full handshake on each.
+		ClientSessionCache: c.tlsSessions,
 	}
 }
+
+// wsWriteBuffers is shared by all connections: an idle connection then
+// holds no write buffer (what the controller does too; engineering notes).
+var wsWriteBuffers = &sync.Pool{}
 
 // dial opens TCP (and TLS unless lab mode) to addr:port verifying serverName.
 func (c *Client) dial(ctx context.Context, addr netip.Addr, port int, serverName string, useTLS bool) (net.Conn, error) {
@@ -400,8 +407,9 @@ func (s *session) dialWS(ctx context.Context, u *url.URL) (*websocket.Conn, erro
 		NetDialContext:    netDial,
 		NetDialTLSContext: netDial,
 		Subprotocols:      []string{wire.Subprotocol},
-		ReadBufferSize:    4096,
-		WriteBufferSize:   4096,
+		ReadBufferSize:    1024, // frames may be larger; this is only the I/O buffer
+		WriteBufferSize:   1024,
+		WriteBufferPool:   wsWriteBuffers,
 	}
 	h := http.Header{}
 	h.Set("Authorization", "Bearer "+s.token)

@@ -5,6 +5,7 @@ package cloudmgmt
 
 import (
 	"context"
+	"crypto/tls"
 	"crypto/x509"
 	"math/rand/v2"
 	"net/netip"
@@ -86,6 +87,7 @@ type Client struct {
 	nextAttempt  time.Time
 	lastWaitSeen time.Time // tests only
 	wake         chan struct{}
+	tlsSessions  tls.ClientSessionCache
 }
 
 // goal is what the configuration asks for.
@@ -157,7 +159,9 @@ func New(o Options) *Client {
 		clk:  o.Clock,
 		zl:   o.Zap.Named("cloud"),
 		wake: make(chan struct{}, 1),
-		bufs: map[string]*reportBuf{},
+		// A few servers (primary and backups) with a ticket or two each.
+		tlsSessions: tls.NewLRUClientSessionCache(16),
+		bufs:        map[string]*reportBuf{},
 		goal: goal{cloud: config.Cloud{ServerPort: config.DefaultCloudPort,
 			Keepalive: config.DefaultKeepalive, Ping: config.DefaultPing}},
 	}
