@@ -27,7 +27,7 @@ type fakeDevice struct {
 	logResets int
 	debug     DebugSwitches
 	logs      chan logbuf.Entry
-	deny    bool // every call returns ErrPermission
+	deny      bool // every call returns ErrPermission
 }
 
 func newFakeDevice() *fakeDevice {

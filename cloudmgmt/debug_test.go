@@ -84,8 +84,8 @@ func TestDebugOutput(t *testing.T) {
 func TestDescribeJSON(t *testing.T) {
 	for in, want := range map[string]string{
 		`{"type":"subconn-urls","urls":{"log":"wss://h:1/cloud/v1/sub/log?t=SECRET#x"}}`: `type=subconn-urls urls={"log":"wss://h:1/cloud/v1/sub/log"}`,
-		`{"result":"success","main_url":"wss://u:p@h/x?token=abc"}`:                  `main_url="wss://h/x" result="success"`,
-		`{"Access_Token":"x","nested":{"password":"p","n":1}}`:                         `Access_Token=****** nested={n=1 password=******}`,
+		`{"result":"success","main_url":"wss://u:p@h/x?token=abc"}`:                      `main_url="wss://h/x" result="success"`,
+		`{"Access_Token":"x","nested":{"password":"p","n":1}}`:                           `Access_Token=****** nested={n=1 password=******}`,
 		`not json`: `(8 bytes, not a JSON object)`,
 	} {
 		if got := describeJSON([]byte(in)); got != want {

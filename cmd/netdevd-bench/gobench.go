@@ -21,17 +21,47 @@ func goBenchmarks(ctx context.Context, c *benchConfig) ([]Row, error) {
 	if err != nil {
 		return nil, err
 	}
-	if len(pkgs) == 0 {
+	// The end-to-end package's benchmarks boot whole sites (netns, dnsmasq,
+	// cloudsim, the daemon) a fixed number of times per invocation: they run
+	// only with --go-e2e, once (-count 1).
+	var unit, e2e []string
+	for _, p := range pkgs {
+		if p == "./tests" || strings.HasPrefix(p, "./tests/") {
+			e2e = append(e2e, p)
+		} else {
+			unit = append(unit, p)
+		}
+	}
+	if len(unit) == 0 && (len(e2e) == 0 || !c.goE2E) {
 		return nil, fmt.Errorf("no package under %s has a Benchmark function", c.repo)
 	}
-	args := append([]string{"test", "-p", "1", "-run", "^$", "-bench", ".", "-benchmem", "-count", strconv.Itoa(c.goCount)}, pkgs...)
-	cmd := exec.CommandContext(ctx, "go", args...)
-	cmd.Dir = c.repo
-	out, err := cmd.CombinedOutput()
-	if err != nil {
-		return nil, fmt.Errorf("go %s: %v\n%s", strings.Join(args, " "), err, out)
+	var rows []Row
+	run := func(count int, pkgs []string) error {
+		args := append([]string{"test", "-p", "1", "-run", "^$", "-bench", ".", "-benchmem", "-count", strconv.Itoa(count)}, pkgs...)
+		cmd := exec.CommandContext(ctx, "go", args...)
+		cmd.Dir = c.repo
+		out, err := cmd.CombinedOutput()
+		if err != nil {
+			return fmt.Errorf("go %s: %v\n%s", strings.Join(args, " "), err, out)
+		}
+		r, err := parseGoBench(string(out))
+		rows = append(rows, r...)
+		return err
 	}
-	return parseGoBench(string(out))
+	if len(unit) > 0 {
+		if err := run(c.goCount, unit); err != nil {
+			return nil, err
+		}
+	}
+	if len(e2e) > 0 {
+		if !c.goE2E {
+			rows = append(rows, Row{Name: "go " + strings.Join(e2e, " ") + " (end-to-end benchmarks)",
+				Skipped: "needs --go-e2e (each invocation boots whole sites: netns, dnsmasq, cloudsim, daemon)"})
+		} else if err := run(1, e2e); err != nil {
+			return nil, err
+		}
+	}
+	return rows, nil
 }
 
 // benchPackages lists ./dir for every directory with a Benchmark in a _test.go file.
@@ -147,7 +177,7 @@ func parseGoBench(out string) ([]Row, error) {
 		if len(b.allo) > 0 {
 			notes = append(notes, fmt.Sprintf("%.0f allocs/op", medianOf(b.allo)))
 		}
-		notes = append(notes, "go test -count runs")
+		notes = append(notes, "runs = go test -count")
 		rows = append(rows, r.note(strings.Join(notes, ", ")))
 	}
 	return rows, nil

@@ -29,6 +29,7 @@ type benchConfig struct {
 	sshdUser                         string
 	runs                             int
 	goCount                          int
+	goE2E                            bool
 	idle                             time.Duration
 	fleetN                           int
 	fleetShard                       int
@@ -56,6 +57,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 	fs.StringVar(&c.sshdUser, "sshd-user", "", "account the OpenSSH baseline logs in as (default: first uid ≥ 1000 with a POSIX shell, else root)")
 	fs.IntVar(&c.runs, "runs", 21, "runs per timing (each side of an A/B pair)")
 	fs.IntVar(&c.goCount, "go-count", 5, "go test -count for the Go benchmarks")
+	fs.BoolVar(&c.goE2E, "go-e2e", false, "also run the end-to-end package's benchmarks (./tests), once")
 	fs.DurationVar(&c.idle, "idle", 60*time.Second, "idle daemon measurement duration")
 	fs.IntVar(&c.fleetN, "fleet", 10000, "fleet size (0 = skip the fleet)")
 	fs.IntVar(&c.fleetShard, "fleet-shard", 4000, "devices per cloudsim+fleet process pair (each device holds 3 sockets; RLIMIT_NOFILE bounds a process)")

@@ -16,6 +16,7 @@ commands:
   shell    interactive CLI on this terminal (console access)
   exec     run CLI lines as one session from user view, print, exit non-zero on error
   demo     device + embedded controller on loopback; prints how to log in
+  fleet    N virtual devices (full cloud clients) against a controller, for scale tests
   version  print the software version
 `
 
