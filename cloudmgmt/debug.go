@@ -83,6 +83,24 @@ var bulkKeys = map[string]bool{"output": true, "data": true}
 // command history masks it.
 var secretLine = regexp.MustCompile(`(?i)((?:password\s+(?:simple|cipher|hash)|unbinding-code|password)\s+)\S+`)
 
+// asksPassword matches a command that asks for a password on the next
+// line when none is given (backup/restore over SFTP): that answer line is
+// a bare secret and is masked whole.
+var asksPassword = regexp.MustCompile(`(?i)^\s*(backup|restore)\s+startup-configuration\b`)
+
+// maskExecLines masks the secrets of exec lines, as command history does.
+func maskExecLines(lines []string) {
+	answerNext := false
+	for i, l := range lines {
+		if answerNext {
+			lines[i], answerNext = "******", false
+			continue
+		}
+		answerNext = asksPassword.MatchString(l) && !secretLine.MatchString(l)
+		lines[i] = secretLine.ReplaceAllString(l, "${1}******")
+	}
+}
+
 // describeJSON summarises a JSON object as `key=value …` in key order,
 // with secrets masked; anything else as its size.
 func describeJSON(b []byte) string {
@@ -140,9 +158,7 @@ func describeValue(key string, raw json.RawMessage) string {
 		if json.Unmarshal(raw, &lines) != nil {
 			return fmt.Sprintf("(%d bytes)", len(raw))
 		}
-		for i, l := range lines {
-			lines[i] = secretLine.ReplaceAllString(l, "${1}******")
-		}
+		maskExecLines(lines)
 		b, _ := json.Marshal(lines)
 		return string(b)
 	case lk == "urls":

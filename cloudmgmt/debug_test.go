@@ -29,7 +29,8 @@ func TestDebugOutput(t *testing.T) {
 		t.Fatal("no token")
 	}
 	ctx := context.Background()
-	if _, err := c.Exec(ctx, "SN1", []string{"local-user x", "password simple Secr3tPW", "cloud-management unbinding-code CODE-123"}); err != nil {
+	if _, err := c.Exec(ctx, "SN1", []string{"local-user x", "password simple Secr3tPW", "cloud-management unbinding-code CODE-123",
+		"backup startup-configuration to sftp://u@192.0.2.9/c.cfg", "AnswerPW-99"}); err != nil {
 		t.Fatal(err)
 	}
 	if v, err := d.Unbind(ctx, "UNBIND-CODE-77"); err != nil || v != UnbindInvalid {
@@ -42,7 +43,7 @@ func TestDebugOutput(t *testing.T) {
 	}
 	waitFor(t, "the exec result frame", func() bool { return strings.Contains(snapshot(), "type=exec-result") })
 	all := snapshot()
-	for _, secret := range []string{token, "Secr3tPW", "CODE-123", "UNBIND-CODE-77", "Bearer", "Authorization"} {
+	for _, secret := range []string{token, "Secr3tPW", "CODE-123", "UNBIND-CODE-77", "AnswerPW-99", "Bearer", "Authorization"} {
 		if strings.Contains(all, secret) {
 			t.Errorf("debug output shows %q:\n%s", secret, all)
 		}
@@ -56,7 +57,7 @@ func TestDebugOutput(t *testing.T) {
 		"packet: Sent WebSocket upgrade request for wss://",
 		"packet: Sent frame on main connection: type=keepalive seq=",
 		"packet: Received frame on main connection: type=exec id=",
-		`lines=["local-user x","password simple ******","cloud-management unbinding-code ******"]`,
+		`lines=["local-user x","password simple ******","cloud-management unbinding-code ******","backup startup-configuration to sftp://u@192.0.2.9/c.cfg","******"]`,
 		"packet: Sent frame on main connection: type=exec-result id=",
 		"output=(5 bytes)",
 		"packet: Sent HTTP POST /cloud/v1/unbind to cloud.test: code=****** serial=\"SN1\"",
