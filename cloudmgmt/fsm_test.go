@@ -110,6 +110,12 @@ func TestBackoffBoundsAndResets(t *testing.T) {
 			}
 			d.clk.Advance(got)
 		}
+		// The pass after the last advance fails too and waits the capped
+		// time; take that wait first, or it could be mistaken for the one
+		// after the configuration change.
+		if got := d.waitWait(t); got != time.Duration(want[len(want)-1])*time.Second {
+			t.Fatalf("rand %v: capped wait %v", r, got)
+		}
 		// A configuration change resets the backoff at once.
 		d.SetConfig(cloudCfg("primary.test", port+0, config.Backup{Domain: "backup1.test", Port: port}), nil,
 			hosts("primary.test", "backup1.test"))
