@@ -967,6 +967,9 @@ func TestStubbornChildKilled(t *testing.T) {
 func TestOpenSSHClient(t *testing.T) {
 	sshBin, err := exec.LookPath("ssh")
 	if err != nil {
+		if os.Getenv("CI") == "true" {
+			t.Fatal("no OpenSSH client: scripts/install-test-deps.sh installs it")
+		}
 		t.Skip("no OpenSSH client")
 	}
 	dir := t.TempDir()
