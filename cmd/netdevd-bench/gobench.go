@@ -21,12 +21,12 @@ func goBenchmarks(ctx context.Context, c *benchConfig) ([]Row, error) {
 	if err != nil {
 		return nil, err
 	}
-	// The end-to-end package's benchmarks boot whole sites (netns, dnsmasq,
-	// cloudsim, the daemon) a fixed number of times per invocation: they run
-	// only with --go-e2e, once (-count 1).
+	// The end-to-end package's benchmarks and dhcpopt's lease-time one boot
+	// network namespaces and dnsmasq a fixed number of times per invocation
+	// (minutes each): they run only with --go-e2e, once (-count 1).
 	var unit, e2e []string
 	for _, p := range pkgs {
-		if p == "./tests" || strings.HasPrefix(p, "./tests/") {
+		if p == "./tests" || strings.HasPrefix(p, "./tests/") || p == "./dhcpopt" {
 			e2e = append(e2e, p)
 		} else {
 			unit = append(unit, p)
