@@ -45,6 +45,8 @@ func runDisplayThis(e *invocation) error {
 		e.out.WriteString(renderBlock(vlanInterfaceBlock(cfg, true)))
 	case viewLine:
 		e.out.WriteString(renderBlock(lineBlock(cfg, true)))
+	case viewACL:
+		e.out.WriteString(renderBlock(aclViewBlock(cfg, e.s.view.acl)))
 	case viewLocalUser:
 		u, ok := cfg.User(e.s.view.user)
 		if !ok {

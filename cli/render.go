@@ -12,7 +12,8 @@ import (
 // with their commands indented, only non-default settings, `return` last.
 // Sections, in this fixed order, appear only when they hold something:
 // sysname; info-center; DNS (dns server, ip host); interface Vlan-interface1; SSH server;
-// line vty 0 63; one block per local user (in creation order);
+// line vty 0 63; archive; one block per ACL (ascending numbers, cmd_acl.go);
+// one block per local user (in creation order);
 // cloud-management (just before return, as cloud-management.md asks).
 func Render(cfg config.Config) string {
 	var b strings.Builder
@@ -26,6 +27,7 @@ func Render(cfg config.Config) string {
 		lineBlock(cfg, false),
 		archiveSection(cfg),
 	}
+	sections = append(sections, aclBlocks(cfg)...) // cmd_acl.go
 	for _, u := range cfg.LocalUsers {
 		sections = append(sections, localUserBlock(u))
 	}
@@ -87,6 +89,9 @@ func sshSection(cfg config.Config) []string {
 	if cfg.SSH.AuthTimeout != config.DefaultSSHAuthTimeout {
 		lines = append(lines, fmt.Sprintf(" ssh server authentication-timeout %d", cfg.SSH.AuthTimeout))
 	}
+	if cfg.SSH.ACL != 0 {
+		lines = append(lines, fmt.Sprintf(" ssh server acl %d", cfg.SSH.ACL))
+	}
 	return lines
 }
 
@@ -120,6 +125,7 @@ func localUserBlock(u config.LocalUser) []string {
 	for _, k := range u.PublicKeys {
 		children = append(children, " public-key "+strings.Join(strings.Fields(k), " "))
 	}
+	children = append(children, twoFactorLines(u)...) // cmd_twofactor.go
 	return block("local-user "+u.Name+" class manage", children, true)
 }
 

@@ -43,6 +43,10 @@ func randomCommand(r *rand.Rand) []string {
 				"public-key "+testKey(byte(r.Intn(3))), "public-key "+testKey(byte(r.Intn(3)))+" c"+pick("1", "2 x"),
 				"undo public-key "+testKey(byte(r.Intn(3))), "undo public-key"), "quit"}
 		},
+		func() []string { // two-factor (twofactor_test.go)
+			return []string{fmt.Sprintf("local-user u%d class manage", r.Intn(4)), pick("two-factor totp enable", "undo two-factor totp",
+				"two-factor totp secret cipher "+testTOTPCipher[r.Intn(2)], "two-factor totp backup-code hash "+testBackupHash[r.Intn(3)]), "quit"}
+		},
 		func() []string { return []string{fmt.Sprintf("undo local-user u%d class manage", r.Intn(4))} },
 		func() []string { return []string{"cloud-management server domain " + domain()} },
 		func() []string { return []string{"undo cloud-management server domain"} },
@@ -68,6 +72,21 @@ func randomCommand(r *rand.Rand) []string {
 		func() []string {
 			return []string{pick(fmt.Sprintf("info-center logbuffer size %d", 1+r.Intn(1024)), "info-center logbuffer size 512",
 				"undo info-center logbuffer size")}
+		},
+		func() []string { // ACLs (cmd_acl.go)
+			return []string{fmt.Sprintf("acl %s %d", pick("basic", "number"), 2000+r.Intn(3)), pick(
+				fmt.Sprintf("rule permit source 10.%d.1.0 0.0.0.255", r.Intn(4)),
+				fmt.Sprintf("rule %d deny", 5*r.Intn(4)),
+				fmt.Sprintf("rule %d permit source 10.1.%d.9 0.0.255.255", r.Intn(30), r.Intn(3)),
+				fmt.Sprintf("rule deny source 192.0.2.%d 0", r.Intn(4)),
+				fmt.Sprintf("rule %d deny source any", r.Intn(12)),
+				fmt.Sprintf("rule %d permit source 0.0.0.0 255.255.255.255", r.Intn(12)),
+				fmt.Sprintf("rule 65534 permit source 10.%d.0.0 0.255.0.255", r.Intn(3)),
+				fmt.Sprintf("undo rule %d", 5*r.Intn(4))), "quit"}
+		},
+		func() []string {
+			return []string{pick(fmt.Sprintf("undo acl %s %d", pick("basic", "number"), 2000+r.Intn(3)),
+				fmt.Sprintf("ssh server acl %d", 2000+r.Intn(4)), "undo ssh server acl")}
 		},
 	}
 	return gens[r.Intn(len(gens))]()

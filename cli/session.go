@@ -19,6 +19,7 @@ const (
 	viewVlanInterface
 	viewLocalUser
 	viewLine
+	viewACL // `acl basic N` (cmd_acl.go)
 )
 
 // view is where a session is: the view and, for sub-views, which object.
@@ -26,6 +27,7 @@ type view struct {
 	kind  viewKind
 	user  string // local-user view: the user's name
 	lines string // line view: the range as typed, "0-63"
+	acl   int    // ACL view: the ACL's number
 }
 
 // historySize is Comware's default history buffer size.
@@ -81,6 +83,8 @@ func (s *Session) Prompt(ctx context.Context) string {
 		return "[" + s.sysname + "-luser-manage-" + s.view.user + "]"
 	case viewLine:
 		return "[" + s.sysname + "-line-vty" + s.view.lines + "]"
+	case viewACL:
+		return aclPrompt(s.sysname, s.view.acl)
 	}
 	return "<" + s.sysname + ">"
 }

@@ -27,6 +27,7 @@ func buildGrammars() map[viewKind]viewGrammar {
 		viewVlanInterface: {root: withCommon(vlanInterfaceCommands(), false), header: "Vlan-interface view commands:"},
 		viewLocalUser:     {root: withCommon(localUserCommands(), false), header: "Local user view commands:"},
 		viewLine:          {root: withCommon(lineCommands(), false), header: "Line view commands:"},
+		viewACL:           {root: withCommon(aclViewCommands(), false), header: "IPv4 basic ACL view commands:"},
 	}
 }
 
@@ -63,6 +64,7 @@ func displayCommand() *node {
 		return n
 	}
 	return kw("display", "Display current system information",
+		displayACL(leaf), // cmd_acl.go
 		leaf(kw("clock", "System clock information"), runDisplayClock),
 		kw("archive", "Archive information",
 			leaf(kw("configuration", "Configuration archive information"), runDisplayArchive)),

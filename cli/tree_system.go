@@ -24,6 +24,7 @@ var (
 func systemCommands() []*node {
 	return []*node{
 		archiveSystemCommand(), replaceCommand(),
+		aclCommand(runACL), // cmd_acl.go
 		cloudCommand(),
 		kw("dns", "Domain Name System (DNS) module",
 			kw("server", "Specify a DNS server",
@@ -47,7 +48,8 @@ func systemCommands() []*node {
 				val("n", retriesValue, "Maximum number of authentication attempts").does(runSSHRetries)),
 			kw("authentication-timeout", "Specify the authentication timeout",
 				val("n", authTimeValue, "Authentication timeout in seconds").does(runSSHTimeout)),
-			kw("enable", "Enable the SSH server").does(runSSHEnable))),
+			kw("enable", "Enable the SSH server").does(runSSHEnable),
+			sshServerACL(true))),
 		kw("sysname", "Specify the host name",
 			val("name", sysnameValue, "Host name").does(runSysname)),
 		systemUndo(),
@@ -85,6 +87,7 @@ func cloudCommand() *node {
 func systemUndo() *node {
 	return kw("undo", "Cancel current setting",
 		archiveUndoCommand(),
+		aclCommand(runUndoACL), // cmd_acl.go
 		kw("cloud-management", "Cloud management configuration",
 			kw("backup-server", "Specify a backup cloud server",
 				kw("domain", "Specify the domain name of the backup cloud server",
@@ -107,7 +110,8 @@ func systemUndo() *node {
 		kw("ssh", "Specify SSH (secure shell) configuration information", kw("server", "Specify the server attribute",
 			kw("authentication-retries", "Specify the maximum number of authentication attempts").does(runUndoSSHRetries),
 			kw("authentication-timeout", "Specify the authentication timeout").does(runUndoSSHTimeout),
-			kw("enable", "Enable the SSH server").does(runUndoSSHEnable))),
+			kw("enable", "Enable the SSH server").does(runUndoSSHEnable),
+			sshServerACL(false))),
 		kw("sysname", "Specify the host name").does(runUndoSysname),
 	)
 }
@@ -168,10 +172,12 @@ func localUserCommands() []*node {
 				&node{value: passwordValue, name: "password", help: "Plaintext password", secret: true, run: runPasswordSimple})),
 		publicKey(runPublicKey),
 		service(runServiceSSH),
+		twoFactorCommand(), // cmd_twofactor.go
 		kw("undo", "Cancel current setting", undoRole,
 			kw("password", "Specify the password of the local user").does(runUndoPassword),
 			publicKey(runUndoPublicKey).does(runUndoPublicKey),
-			service(runUndoServiceSSH)),
+			service(runUndoServiceSSH),
+			undoTwoFactorCommand()), // cmd_twofactor.go
 	}
 }
 

@@ -81,7 +81,7 @@ var bulkKeys = map[string]bool{"output": true, "data": true}
 
 // secretLine matches the secret argument of a CLI line (exec frames), as the
 // command history masks it.
-var secretLine = regexp.MustCompile(`(?i)((?:password\s+(?:simple|cipher|hash)|unbinding-code|password)\s+)\S+`)
+var secretLine = regexp.MustCompile(`(?i)((?:password\s+(?:simple|cipher|hash)|unbinding-code|password|secret\s+cipher)\s+)\S+`)
 
 // asksPassword matches a command that asks for a password on the next
 // line when none is given (backup/restore over SFTP): that answer line is

@@ -35,7 +35,7 @@ func sshUser(cfg *config.Config, name string) (*config.LocalUser, string) {
 	return u, ""
 }
 
-func (s *Server) passwordHandler(ctx ssh.Context, pw string) bool {
+func (s *Server) passwordHandler(ctx ssh.Context, user, pw string) bool {
 	tc := s.trackedOf(ctx)
 	if tc == nil {
 		return false
@@ -50,7 +50,7 @@ func (s *Server) passwordHandler(ctx ssh.Context, pw string) bool {
 		return false
 	}
 	cfg := s.o.Config()
-	u, reason := sshUser(&cfg, ctx.User())
+	u, reason := sshUser(&cfg, user)
 	hash := s.dummyHash
 	if u != nil {
 		if u.PasswordHash == "" {
@@ -80,13 +80,13 @@ func (s *Server) passwordHandler(ctx ssh.Context, pw string) bool {
 	return true
 }
 
-func (s *Server) publicKeyHandler(ctx ssh.Context, key ssh.PublicKey) bool {
+func (s *Server) publicKeyHandler(ctx ssh.Context, user string, key ssh.PublicKey) bool {
 	tc := s.trackedOf(ctx)
 	if tc == nil || s.def.blocked(tc.src) {
 		return false
 	}
 	cfg := s.o.Config()
-	u, _ := sshUser(&cfg, ctx.User())
+	u, _ := sshUser(&cfg, user)
 	if u == nil {
 		return false
 	}
@@ -106,6 +106,9 @@ func (s *Server) publicKeyHandler(ctx ssh.Context, key ssh.PublicKey) bool {
 // decided (for public keys, after the signature was checked).
 func (s *Server) authResult(tc *trackedConn, meta gossh.ConnMetadata, method string, err error) {
 	user := meta.User()
+	if s.partialSuccess(tc, meta, method, err) { // twofactor.go
+		return
+	}
 	if err == nil {
 		s.def.succeeded(tc)
 		// The login deadline no longer applies.
@@ -117,14 +120,16 @@ func (s *Server) authResult(tc *trackedConn, meta gossh.ConnMetadata, method str
 		return
 	}
 	switch method {
-	case "password":
+	case "password", "keyboard-interactive":
 		tc.mu.Lock()
 		reason := tc.reason
 		tc.reason = ""
 		tc.loggedFail = true
 		tc.mu.Unlock()
-		if reason == "" {
+		if reason == "" && method == "password" {
 			reason = reasonWrongPassword
+		} else if reason == "" {
+			reason = reasonNoFirstFactor // keyboard-interactive is offered only after a password or key
 		}
 		if reason != reasonBlocked {
 			s.log.Log("SSHS", logbuf.Notification, "SSHS_AUTH_FAIL",

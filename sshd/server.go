@@ -53,6 +53,10 @@ type Options struct {
 	Clock clock.Clock
 	// MaxSessions is the number of concurrent sessions (VTY lines); default 16.
 	MaxSessions int
+	// ConsumeBackupCode removes one of user's unused two-factor backup codes
+	// from the running configuration and reports whether code was one
+	// (twofactor.go). nil = backup codes are refused.
+	ConsumeBackupCode func(user, code string) bool
 
 	// KillGrace is how long a shell child has between SIGHUP and SIGKILL
 	// when its session is ended by the server; default 2s.
@@ -83,6 +87,7 @@ type Server struct {
 	verifySem   chan struct{}
 
 	def defence
+	tf  twoFactor // twofactor.go
 
 	mu       sync.Mutex
 	vtys     []*vty // index = VTY number; nil = free
@@ -94,6 +99,7 @@ type Server struct {
 
 	refusedBlocked atomic.Int64 // connections refused because their source was blocked
 	refusedCap     atomic.Int64 // connections refused by MaxStartups
+	acl            aclFilter    // `ssh server acl` (acl.go)
 }
 
 // dummyHash is a hash to verify against for unknown users, so that "no such
@@ -151,11 +157,11 @@ func New(o Options) (*Server, error) {
 		return nil, err
 	}
 	s.gs = &ssh.Server{
-		Version:              ServerVersion,
-		HostSigners:          []ssh.Signer{signer},
-		Handler:              s.handleSession,
-		PasswordHandler:      s.passwordHandler,
-		PublicKeyHandler:     s.publicKeyHandler,
+		Version:     ServerVersion,
+		HostSigners: []ssh.Signer{signer},
+		Handler:     s.handleSession,
+		// Password and public key callbacks are set in serverConfig
+		// (twofactor.go): gliderlabs' handlers cannot answer partial success.
 		ServerConfigCallback: s.serverConfig,
 		ConnCallback: func(ctx ssh.Context, conn net.Conn) net.Conn {
 			if tc, ok := conn.(*trackedConn); ok {
@@ -247,6 +253,10 @@ func (s *Server) acceptLoop() error {
 		}
 		delay = 0
 		cfg := s.o.Config()
+		if cfg.SSH.Enabled && !s.aclAdmit(conn, cfg) { // acl.go
+			conn.Close()
+			continue
+		}
 		tc, ok := s.def.admit(conn, cfg.SSH.Enabled)
 		if !ok {
 			conn.Close()
@@ -279,7 +289,7 @@ func (s *Server) serverConfig(ctx ssh.Context) *gossh.ServerConfig {
 		retries = config.DefaultSSHAuthRetries
 	}
 	tc := s.trackedOf(ctx)
-	return &gossh.ServerConfig{
+	conf := &gossh.ServerConfig{
 		MaxAuthTries: retries,
 		AuthLogCallback: func(meta gossh.ConnMetadata, method string, err error) {
 			if tc != nil {
@@ -287,6 +297,8 @@ func (s *Server) serverConfig(ctx ssh.Context) *gossh.ServerConfig {
 			}
 		},
 	}
+	s.authCallbacks(ctx, conf) // twofactor.go
+	return conf
 }
 
 func (s *Server) trackedOf(ctx ssh.Context) *trackedConn {

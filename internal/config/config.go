@@ -45,6 +45,7 @@ type Config struct {
 	Cloud      Cloud
 	InfoCenter InfoCenter // `info-center …`
 	Archive    Archive    // `archive configuration …`
+	ACLs       []ACL      // `acl basic N` (acl.go), ascending numbers
 }
 
 // InfoCenter is the `info-center …` settings.
@@ -71,6 +72,7 @@ type SSH struct {
 	Enabled     bool // `ssh server enable`
 	AuthRetries int  // `ssh server authentication-retries` 1-5
 	AuthTimeout int  // `ssh server authentication-timeout` 1-120 seconds
+	ACL         int  // `ssh server acl N` (2000-2999); 0 = none
 }
 
 // VTY is `line vty 0 63`.
@@ -88,6 +90,11 @@ type LocalUser struct {
 	ServiceSSH   bool     // `service-type ssh`
 	Role         Role     // `authorization-attribute user-role`; empty = network-operator
 	PublicKeys   []string // authorized keys, OpenSSH one-line form
+	// TOTPSecret is the sealed TOTP secret (internal/totp.Seal, `$t$1$…`);
+	// empty = no second factor. BackupCodeHashes are the unused one-time
+	// backup codes, salted SHA-256 (internal/totp.HashBackupCode).
+	TOTPSecret       string
+	BackupCodeHashes []string
 }
 
 // Cloud is every `cloud-management …` setting.
@@ -122,9 +129,11 @@ func (c Config) Clone() Config {
 	c.DNSServers = slices.Clone(c.DNSServers)
 	c.IPHosts = slices.Clone(c.IPHosts)
 	c.Cloud.Backups = slices.Clone(c.Cloud.Backups)
+	c.ACLs = cloneACLs(c.ACLs)
 	users := make([]LocalUser, len(c.LocalUsers))
 	for i, u := range c.LocalUsers {
 		u.PublicKeys = slices.Clone(u.PublicKeys)
+		u.BackupCodeHashes = slices.Clone(u.BackupCodeHashes)
 		users[i] = u
 	}
 	if c.LocalUsers == nil {
@@ -178,6 +187,9 @@ func (c Config) Validate() error {
 	case c.InfoCenter.LogBufferSize < 1 || c.InfoCenter.LogBufferSize > 1024:
 		return fmt.Errorf("info-center logbuffer size %d out of 1-1024", c.InfoCenter.LogBufferSize)
 	}
+	if err := c.validateACLs(); err != nil {
+		return err
+	}
 	if err := c.Archive.validate(); err != nil {
 		return err
 	}
@@ -189,6 +201,9 @@ func (c Config) Validate() error {
 	for _, u := range c.LocalUsers {
 		if u.Name == "" || len(u.Name) > 55 {
 			return fmt.Errorf("bad local-user name %q", u.Name)
+		}
+		if err := validTwoFactor(u); err != nil { // twofactor.go
+			return err
 		}
 	}
 	return nil

@@ -145,7 +145,7 @@ func (d *Daemon) loadStartup() error {
 }
 
 // secretWords matches the values that must never reach a log.
-var secretWords = regexp.MustCompile(`(?i)((?:password\s+\S+|unbinding-code)\s+)\S+`)
+var secretWords = regexp.MustCompile(`(?i)((?:password\s+\S+|unbinding-code|secret\s+cipher)\s+)\S+`)
 
 // redact hides the secret value of a configuration line.
 func redact(line string) string { return secretWords.ReplaceAllString(line, "${1}******") }

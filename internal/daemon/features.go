@@ -61,6 +61,7 @@ func (d *Daemon) startFeatures(ctx context.Context, run func(string, func(contex
 		Config: func() config.Config { cfg, _ := d.store.Get(); return cfg },
 		Shell:  d.shellChild, Exec: d.sshExec,
 		Log: d.log, Zap: d.zap, Clock: d.clock,
+		ConsumeBackupCode: d.consumeBackupCode, // twofactor.go
 	})
 	if err != nil {
 		return fmt.Errorf("ssh server: %w", err)

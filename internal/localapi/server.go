@@ -111,6 +111,7 @@ func Handler(b Backend) http.Handler {
 	h.registerLogRoutes(mux) // logstream.go
 	mux.HandleFunc("POST /v1/exec", h.exec)
 	registerBackup(mux, h)
+	registerACL(mux, h) // acl.go
 	return mux
 }
 
