@@ -26,6 +26,7 @@ test: deps build
 	# readline races inside its own resize handling, so the tests that run
 	# the real readline skip under -race; they run here without it.
 	$(GO) test -count=1 -timeout 10m ./cli/shell/ ./sshd/ -run 'Interactive|RealReadline|Monitor'
+	$(GO) build -race -o $(BIN)/netdevd-race ./cmd/netdevd
 	NETDEVD_BIN=$(CURDIR)/$(BIN) $(GO) test -count=1 -timeout 30m ./tests/...
 
 bench: build

@@ -28,10 +28,16 @@ func TestMain(m *testing.M) {
 			fmt.Fprintln(os.Stderr, err)
 			os.Exit(1)
 		}
-		for _, b := range []string{"netdevd", "cloudsim"} {
-			out, err := exec.Command("go", "build", "-o", filepath.Join(dir, b), "../cmd/"+b).CombinedOutput()
+		for _, b := range [][]string{{"netdevd"}, {"cloudsim"}, {"netdevd", "-race"}} {
+			name := b[0]
+			if len(b) > 1 {
+				name += "-race"
+			}
+			args := append([]string{"build"}, b[1:]...)
+			args = append(args, "-o", filepath.Join(dir, name), "../cmd/"+b[0])
+			out, err := exec.Command("go", args...).CombinedOutput()
 			if err != nil {
-				fmt.Fprintf(os.Stderr, "build %s: %v\n%s", b, err, out)
+				fmt.Fprintf(os.Stderr, "build %s: %v\n%s", name, err, out)
 				os.Exit(1)
 			}
 		}
@@ -83,6 +89,7 @@ type device struct {
 	cmd     *exec.Cmd
 	stderr  *bytes.Buffer
 	args    []string
+	binary  string // netdevd, or netdevd-race
 }
 
 // startDevice runs netdevd on a new (or given) data directory.
@@ -91,7 +98,7 @@ func startDevice(t testing.TB, dataDir string, extra ...string) *device {
 	if dataDir == "" {
 		dataDir = t.TempDir()
 	}
-	d := &device{t: t, dataDir: dataDir, sshAddr: fmt.Sprintf("127.0.0.1:%d", freePort(t)), args: extra}
+	d := &device{t: t, dataDir: dataDir, sshAddr: fmt.Sprintf("127.0.0.1:%d", freePort(t)), args: extra, binary: "netdevd"}
 	d.start()
 	t.Cleanup(d.stop)
 	return d
@@ -100,7 +107,7 @@ func startDevice(t testing.TB, dataDir string, extra ...string) *device {
 func (d *device) start() {
 	d.t.Helper()
 	args := append([]string{"run", "--data-dir", d.dataDir, "--ssh-listen", d.sshAddr, "--log-level", "debug"}, d.args...)
-	d.cmd = exec.Command(bin("netdevd"), args...)
+	d.cmd = exec.Command(bin(d.binary), args...)
 	d.stderr = &bytes.Buffer{}
 	d.cmd.Stderr = d.stderr
 	if err := d.cmd.Start(); err != nil {

@@ -19,12 +19,27 @@ const adminPassword = "Adm1n-e2e-pass"
 // startSSHDevice runs a device whose first boot creates local-user admin.
 func startSSHDevice(t *testing.T) *device {
 	t.Helper()
-	dir := t.TempDir()
-	pw := filepath.Join(dir, "admin-pw")
+	return startDevice(t, "", "--admin-password-file", adminPasswordFile(t))
+}
+
+func adminPasswordFile(t *testing.T) string {
+	pw := filepath.Join(t.TempDir(), "admin-pw")
 	if err := os.WriteFile(pw, []byte(adminPassword+"\n"), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	return startDevice(t, dir, "--admin-password-file", pw)
+	return pw
+}
+
+// startRaceDevice is startSSHDevice with the daemon built with -race.
+func startRaceDevice(t *testing.T) *device {
+	t.Helper()
+	_, err := os.Stat(bin("netdevd-race"))
+	require(t, err == nil, "bin/netdevd-race (make test builds it)")
+	d := &device{t: t, dataDir: t.TempDir(), sshAddr: fmt.Sprintf("127.0.0.1:%d", freePort(t)),
+		args: []string{"--admin-password-file", adminPasswordFile(t)}, binary: "netdevd-race"}
+	d.start()
+	t.Cleanup(d.stop)
+	return d
 }
 
 func dialSSH(t *testing.T, addr, user, pass string) *ssh.Client {
@@ -191,9 +206,12 @@ func TestSSHScriptClientGetsCleanLineMode(t *testing.T) {
 }
 
 // TestSSHSixteenSessionsConfigureConcurrently: all 16 VTY lines change the
-// configuration at once; no change is lost.
+// configuration at once, against a daemon built with -race; no change is
+// lost and the race detector reports nothing.
 func TestSSHSixteenSessionsConfigureConcurrently(t *testing.T) {
-	d := startSSHDevice(t)
+	d := startRaceDevice(t)
+	var shells []*ptyShell
+	var shellsMu sync.Mutex
 	const sessions, hostsEach = 16, 5
 	var wg sync.WaitGroup
 	for i := 0; i < sessions; i++ {
@@ -202,6 +220,9 @@ func TestSSHSixteenSessionsConfigureConcurrently(t *testing.T) {
 			defer wg.Done()
 			c := dialSSH(t, d.sshAddr, "admin", adminPassword)
 			p := openPTYShell(t, c)
+			shellsMu.Lock()
+			shells = append(shells, p)
+			shellsMu.Unlock()
 			p.waitOutput("<netdevd>", 10*time.Second)
 			var lines strings.Builder
 			lines.WriteString("system-view\r")
@@ -223,5 +244,14 @@ func TestSSHSixteenSessionsConfigureConcurrently(t *testing.T) {
 	cur := d.mustExec("display current-configuration")
 	if n := strings.Count(cur, " ip host s"); n != sessions*hostsEach {
 		t.Fatalf("%d ip host lines, want %d:\n%s", n, sessions*hostsEach, cur)
+	}
+	for _, p := range shells { // shell children are race builds too
+		if strings.Contains(p.text(), "DATA RACE") {
+			t.Fatalf("race in a shell child:\n%s", p.text())
+		}
+	}
+	d.stop()
+	if strings.Contains(d.stderr.String(), "DATA RACE") {
+		t.Fatalf("race detector in the daemon:\n%s", d.stderr.String())
 	}
 }
