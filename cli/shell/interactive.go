@@ -392,12 +392,22 @@ func (t *stdTerminal) ReadKey() (byte, error) {
 // (ErrInterrupted), Ctrl+D on an empty answer is io.EOF; escape sequences
 // (arrows) are ignored.
 func (t *stdTerminal) ReadLine(prompt string) (string, error) {
+	return t.readAnswer(prompt, true)
+}
+
+// readAnswer is ReadLine, echoing the keys typed only when echo is set.
+func (t *stdTerminal) readAnswer(prompt string, echo bool) (string, error) {
 	t.out.WriteString(prompt)
 	restore, err := keyMode(t.fd)
 	if err != nil {
 		return "", err
 	}
 	defer restore()
+	show := func(s string) {
+		if echo {
+			t.out.WriteString(s)
+		}
+	}
 	var buf []byte
 	for {
 		c, err := t.readByte()
@@ -417,11 +427,11 @@ func (t *stdTerminal) ReadLine(prompt string) (string, error) {
 		case c == keyBS || c == keyDEL:
 			if len(buf) > 0 {
 				buf = dropLastRune(buf)
-				t.out.WriteString("\b \b")
+				show("\b \b")
 			}
 		case c == keyCtrlU:
 			for range len([]rune(string(buf))) {
-				t.out.WriteString("\b \b")
+				show("\b \b")
 			}
 			buf = buf[:0]
 		case c == keyESC:
@@ -430,7 +440,7 @@ func (t *stdTerminal) ReadLine(prompt string) (string, error) {
 			// other control keys: ignored
 		default:
 			buf = append(buf, c)
-			t.out.Write([]byte{c})
+			show(string([]byte{c}))
 		}
 	}
 }
