@@ -35,20 +35,23 @@ func sshUser(cfg *config.Config, name string) (*config.LocalUser, string) {
 	return u, ""
 }
 
-func (s *Server) passwordHandler(ctx ssh.Context, user, pw string) bool {
+// admitted is the tracked connection behind ctx, or nil when there is
+// none or its source is blocked (recorded as the attempt's reason).
+func (s *Server) admitted(ctx ssh.Context) *trackedConn {
 	tc := s.trackedOf(ctx)
+	if tc != nil && s.def.blocked(tc.src) {
+		tc.setReason(reasonBlocked)
+		return nil
+	}
+	return tc
+}
+
+func (s *Server) passwordHandler(ctx ssh.Context, user, pw string) bool {
+	tc := s.admitted(ctx)
 	if tc == nil {
 		return false
 	}
-	setReason := func(r string) {
-		tc.mu.Lock()
-		tc.reason = r
-		tc.mu.Unlock()
-	}
-	if s.def.blocked(tc.src) {
-		setReason(reasonBlocked)
-		return false
-	}
+	setReason := tc.setReason
 	cfg := s.o.Config()
 	u, reason := sshUser(&cfg, user)
 	hash := s.dummyHash

@@ -282,6 +282,13 @@ type trackedConn struct {
 	closeOnce     sync.Once
 }
 
+// setReason records why the connection's last attempt failed.
+func (tc *trackedConn) setReason(r string) {
+	tc.mu.Lock()
+	tc.reason = r
+	tc.mu.Unlock()
+}
+
 func (c *trackedConn) SetDeadline(time.Time) error      { return nil }
 func (c *trackedConn) SetReadDeadline(time.Time) error  { return nil }
 func (c *trackedConn) SetWriteDeadline(time.Time) error { return nil }

@@ -79,19 +79,11 @@ func (s *Server) firstFactorDone(ctx ssh.Context, user string) (*gossh.Permissio
 
 // secondFactor asks for the code and checks it.
 func (s *Server) secondFactor(ctx ssh.Context, user string, challenge gossh.KeyboardInteractiveChallenge) bool {
-	tc := s.trackedOf(ctx)
+	tc := s.admitted(ctx)
 	if tc == nil {
 		return false
 	}
-	setReason := func(r string) {
-		tc.mu.Lock()
-		tc.reason = r
-		tc.mu.Unlock()
-	}
-	if s.def.blocked(tc.src) {
-		setReason(reasonBlocked)
-		return false
-	}
+	setReason := tc.setReason
 	answers, err := challenge("", "", []string{codePrompt}, []bool{false})
 	if err != nil || len(answers) != 1 || answers[0] == "" {
 		setReason(reasonNoCode)
