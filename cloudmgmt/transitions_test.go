@@ -23,7 +23,12 @@ func TestTransitionSequence(t *testing.T) {
 	time.Sleep(20 * time.Millisecond) // Run is in Idle: no domain yet
 	d.SetConfig(cloudCfg("cloud.test", c.Port), nil, hosts("cloud.test"))
 	d.waitState(t, "Established")
-	c.Inject("SN1", "close")
+	// The device is Established on the 101; the controller records the
+	// connection a moment later, and only then can it close it.
+	waitFor(t, "the controller to hold the main connection", func() bool { return c.connected("SN1") })
+	if err := c.Inject("SN1", "close"); err != nil {
+		t.Fatal(err)
+	}
 	d.clk.Advance(d.waitWait(t))
 	d.waitState(t, "Established")
 	d.SetConfig(cloudCfg("", c.Port), nil, hosts("cloud.test"))

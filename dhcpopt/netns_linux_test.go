@@ -399,8 +399,10 @@ func TestNetnsDnsmasqEndToEnd(t *testing.T) {
 
 	// undo ip address dhcp-alloc: DHCPRELEASE, address and route removed.
 	c.SetEnabled(false)
+	// The server sees the release and the address goes before the client
+	// reports it: wait for all three.
 	waitFor(t, "release", 10*time.Second, func() bool {
-		return len(e.devAddrs()) == 0 && strings.Contains(e.log(), "DHCPRELEASE")
+		return len(e.devAddrs()) == 0 && strings.Contains(e.log(), "DHCPRELEASE") && lastLease().Event == EventReleased
 	})
 	if gw := e.devDefaultGw(); gw != "" {
 		t.Fatalf("default route left: %s", gw)
