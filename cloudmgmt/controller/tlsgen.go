@@ -99,14 +99,7 @@ func makeCA(certPath, keyPath string) error {
 	if err != nil {
 		return err
 	}
-	kder, err := x509.MarshalECPrivateKey(key)
-	if err != nil {
-		return err
-	}
-	if err := writePEM(keyPath, "EC PRIVATE KEY", kder, 0o600); err != nil {
-		return err
-	}
-	return writePEM(certPath, "CERTIFICATE", der, 0o644)
+	return writePair(certPath, keyPath, der, key)
 }
 
 func makeCert(caPath, caKeyPath, certPath, keyPath string, sans []string) error {
@@ -141,6 +134,11 @@ func makeCert(caPath, caKeyPath, certPath, keyPath string, sans []string) error 
 	if err != nil {
 		return err
 	}
+	return writePair(certPath, keyPath, der, key)
+}
+
+// writePair writes a certificate (0644) and its EC private key (0600).
+func writePair(certPath, keyPath string, der []byte, key *ecdsa.PrivateKey) error {
 	kder, err := x509.MarshalECPrivateKey(key)
 	if err != nil {
 		return err

@@ -74,25 +74,7 @@ func (v device) ResetLogBuffer(context.Context) error {
 // SubscribeLogs forwards the log buffer's new entries until ctx ends; then
 // it unsubscribes and closes the channel.
 func (v device) SubscribeLogs(ctx context.Context) (<-chan logbuf.Entry, error) {
-	in, stop := v.d.log.Subscribe(monitorDepth)
-	out := make(chan logbuf.Entry, monitorDepth)
-	go func() {
-		defer close(out)
-		defer stop()
-		for {
-			select {
-			case <-ctx.Done():
-				return
-			case e := <-in:
-				select {
-				case out <- e:
-				case <-ctx.Done():
-					return
-				}
-			}
-		}
-	}()
-	return out, nil
+	return v.d.log.Follow(ctx, monitorDepth), nil
 }
 
 func (v device) Debugging(context.Context) (cli.DebugSwitches, error) { return v.d.debug.get(), nil }

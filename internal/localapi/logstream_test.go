@@ -15,25 +15,7 @@ import (
 // a subscription that ends with ctx.
 
 func (d fakeDevice) SubscribeLogs(ctx context.Context) (<-chan logbuf.Entry, error) {
-	in, stop := d.b.log.Subscribe(16)
-	out := make(chan logbuf.Entry)
-	go func() {
-		defer close(out)
-		defer stop()
-		for {
-			select {
-			case <-ctx.Done():
-				return
-			case e := <-in:
-				select {
-				case out <- e:
-				case <-ctx.Done():
-					return
-				}
-			}
-		}
-	}()
-	return out, nil
+	return d.b.log.Follow(ctx, 16), nil
 }
 
 func (d fakeDevice) ResetLogBuffer(context.Context) error {

@@ -5,6 +5,7 @@
 package logbuf
 
 import (
+	"context"
 	"fmt"
 	"sync"
 	"time"
@@ -184,4 +185,29 @@ func (b *Buffer) Subscribe(depth int) (<-chan Entry, func()) {
 			b.mu.Unlock()
 		})
 	}
+}
+
+// Follow is Subscribe for a caller that stops by cancelling ctx: the
+// returned channel delivers new entries and is closed, with the
+// subscription ended, once ctx is done.
+func (b *Buffer) Follow(ctx context.Context, depth int) <-chan Entry {
+	in, stop := b.Subscribe(depth)
+	out := make(chan Entry, depth)
+	go func() {
+		defer close(out)
+		defer stop()
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case e := <-in:
+				select {
+				case out <- e:
+				case <-ctx.Done():
+					return
+				}
+			}
+		}
+	}()
+	return out
 }
