@@ -17,15 +17,8 @@ import (
 // with truncate, UDP answers are truncated (the client must retry on TCP).
 func dnsServer(t *testing.T, truncate bool) int {
 	t.Helper()
-	pc, err := net.ListenPacket("udp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
+	pc, ln := udpAndTCPOnOnePort(t)
 	port := pc.LocalAddr().(*net.UDPAddr).Port
-	ln, err := net.Listen("tcp", pc.LocalAddr().String())
-	if err != nil {
-		t.Fatal(err)
-	}
 	handler := func(tcp bool) dns.HandlerFunc {
 		return func(w dns.ResponseWriter, r *dns.Msg) {
 			m := new(dns.Msg)
@@ -94,4 +87,23 @@ func TestDNSThroughConfiguredServer(t *testing.T) {
 	d2.SetDHCP("cloud.test", []netip.Addr{lo})
 	d2.SetConfig(config.Cloud{ServerPort: c.Port, Keepalive: 180, Ping: 60}, nil, nil)
 	d2.waitState(t, "Established")
+}
+
+// udpAndTCPOnOnePort listens on UDP and TCP with the same loopback port: a
+// free UDP port may be taken on TCP, so it tries fresh ports (bounded).
+func udpAndTCPOnOnePort(t *testing.T) (net.PacketConn, net.Listener) {
+	t.Helper()
+	for try := 0; try < 50; try++ {
+		pc, err := net.ListenPacket("udp", "127.0.0.1:0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		ln, err := net.Listen("tcp", pc.LocalAddr().String())
+		if err == nil {
+			return pc, ln
+		}
+		pc.Close()
+	}
+	t.Fatal("no loopback port free on both UDP and TCP in 50 tries")
+	return nil, nil
 }
