@@ -8,7 +8,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"net"
 	"net/http"
 	"net/netip"
@@ -32,9 +31,7 @@ type session struct {
 	addr            netip.Addr
 	res             *resolver
 	mu              sync.Mutex
-	preconn         net.Conn // dialled by Connecting, taken by the first request
-	tr              *http.Transport
-	hc              *http.Client
+	hc              *httpConn // auth/register connection; nil once taken or closed
 	token           string
 	mainURL         *url.URL
 	ws              *websocket.Conn
@@ -51,18 +48,43 @@ func (f *fsm) closeSession() {
 }
 
 func (s *session) close() {
-	s.mu.Lock()
-	if s.preconn != nil {
-		s.preconn.Close()
-		s.preconn = nil
-	}
-	s.mu.Unlock()
-	if s.tr != nil {
-		s.tr.CloseIdleConnections()
-	}
+	s.dropHTTP()
 	if s.ws != nil {
 		s.ws.Close()
 	}
+}
+
+// dropHTTP closes the auth/register connection, if any.
+func (s *session) dropHTTP() {
+	s.mu.Lock()
+	h := s.hc
+	s.hc = nil
+	s.mu.Unlock()
+	if h != nil {
+		h.close()
+	}
+}
+
+// takeHTTP hands the auth/register connection over for the upgrade of u when
+// u names the server it is connected to (same host, port and security);
+// otherwise it closes it and returns nil.
+func (s *session) takeHTTP(u *url.URL) net.Conn {
+	wantScheme := "wss"
+	if s.c.o.LabPlainWS {
+		wantScheme = "ws"
+	}
+	if u.Scheme != wantScheme || u.Hostname() != s.srv.Domain || u.Port() != strconv.Itoa(s.srv.Port) {
+		s.dropHTTP()
+		return nil
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.hc == nil {
+		return nil
+	}
+	conn := s.hc.conn
+	s.hc = nil
+	return conn
 }
 
 func (c *Client) tlsConfig(serverName string) *tls.Config {
@@ -189,22 +211,9 @@ func (f *fsm) connecting(ctx context.Context) (State, Reason) {
 		}
 		return f.fail(r)
 	}
-	s.preconn = conn
-	dialer := func(ctx context.Context, _, _ string) (net.Conn, error) {
-		s.mu.Lock()
-		pc := s.preconn
-		s.preconn = nil
-		s.mu.Unlock()
-		if pc != nil {
-			return pc, nil
-		}
-		return c.dial(ctx, s.addr, s.srv.Port, s.srv.Domain, !c.o.LabPlainWS)
-	}
-	s.tr = &http.Transport{DialTLSContext: dialer, DialContext: dialer, MaxIdleConnsPerHost: 1,
-		DisableCompression: true}
-	s.hc = &http.Client{Transport: s.tr, CheckRedirect: func(*http.Request, []*http.Request) error {
-		return http.ErrUseLastResponse // a controller cannot redirect the device
-	}}
+	s.mu.Lock()
+	s.hc = newHTTPConn(conn)
+	s.mu.Unlock()
 	return StateAuthenticating, Reason{}
 }
 
@@ -234,33 +243,59 @@ func (s *session) do(ctx context.Context, path string, body any, bearer string, 
 		}
 	}
 	b, _ := json.Marshal(body)
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, s.baseURL()+path, bytes.NewReader(b))
-	if err != nil {
-		return 0, nil, err
-	}
-	req.Header.Set("Content-Type", "application/json")
-	req.Header.Set("User-Agent", s.c.o.UserAgent)
-	if bearer != "" {
-		req.Header.Set("Authorization", "Bearer "+bearer)
-	}
 	setProc(ProcSent)
 	s.c.debugHTTP("Sent", "HTTP POST "+path+" to "+s.srv.Domain, b) // body only: never the Authorization header
-	resp, err := s.hc.Do(req)
+	code, data, err := s.roundTrip(ctx, path, b, bearer)
 	if err != nil {
 		s.c.debugf(DebugPacket, "HTTP POST %s to %s failed: %s", path, s.srv.Domain, stepErr(err))
 		return 0, nil, err
 	}
-	defer resp.Body.Close()
-	data, err := io.ReadAll(io.LimitReader(resp.Body, wire.MaxBody+1))
-	if err != nil {
-		return 0, nil, err
-	}
 	setProc(ProcReceived)
-	s.c.debugHTTP("Received", fmt.Sprintf("HTTP %d for POST %s from %s", resp.StatusCode, path, s.srv.Domain), data)
+	s.c.debugHTTP("Received", fmt.Sprintf("HTTP %d for POST %s from %s", code, path, s.srv.Domain), data)
 	if len(data) > wire.MaxBody {
-		return resp.StatusCode, nil, fmt.Errorf("response body over 64 KiB")
+		return code, nil, fmt.Errorf("response body over 64 KiB")
 	}
-	return resp.StatusCode, data, nil
+	return code, data, nil
+}
+
+// roundTrip posts body on the session's HTTP connection, dialling one when
+// there is none. A request that finds a kept connection closed by the
+// server before any answer goes once more on a new connection (what
+// net/http does for a request it has not seen answered).
+func (s *session) roundTrip(ctx context.Context, path string, body []byte, bearer string) (int, []byte, error) {
+	for try := 0; ; try++ {
+		s.mu.Lock()
+		h := s.hc
+		s.mu.Unlock()
+		if h == nil {
+			conn, err := s.c.dial(ctx, s.addr, s.srv.Port, s.srv.Domain, !s.c.o.LabPlainWS)
+			if err != nil {
+				return 0, nil, err
+			}
+			h = newHTTPConn(conn)
+			s.mu.Lock()
+			s.hc = h
+			s.mu.Unlock()
+		}
+		reused := h.used
+		req, err := http.NewRequestWithContext(ctx, http.MethodPost, s.baseURL()+path, bytes.NewReader(body))
+		if err != nil {
+			return 0, nil, err
+		}
+		req.Header.Set("Content-Type", "application/json")
+		req.Header.Set("User-Agent", s.c.o.UserAgent)
+		if bearer != "" {
+			req.Header.Set("Authorization", "Bearer "+bearer)
+		}
+		code, data, keep, err := h.roundTrip(ctx, req)
+		if err != nil || !keep {
+			s.dropHTTP()
+		}
+		if err != nil && reused && try == 0 && errors.Is(err, errNoResponse) && ctx.Err() == nil {
+			continue
+		}
+		return code, data, err
+	}
 }
 
 func stepErr(err error) string {
@@ -362,8 +397,6 @@ func (f *fsm) registering(ctx context.Context) (State, Reason) {
 		return regFail(err.Error())
 	}
 	s.mainURL = u
-	// The HTTP connection is not needed any more.
-	s.tr.CloseIdleConnections()
 	return StateUpgrading, Reason{}
 }
 
@@ -381,6 +414,13 @@ func (c *Client) checkWSScheme(u *url.URL) error {
 // the URL's host is the server domain, the address already resolved is used;
 // otherwise the host is resolved the same way.
 func (s *session) dialWS(ctx context.Context, u *url.URL) (*websocket.Conn, error) {
+	return s.dialWSOn(ctx, u, nil)
+}
+
+// dialWSOn is dialWS on an open connection (the auth/register one) when
+// conn is not nil; if that connection turns out closed before any answer,
+// the upgrade goes once more on a new one.
+func (s *session) dialWSOn(ctx context.Context, u *url.URL, conn net.Conn) (*websocket.Conn, error) {
 	host := u.Hostname()
 	port := u.Port()
 	if port == "" {
@@ -401,6 +441,11 @@ func (s *session) dialWS(ctx context.Context, u *url.URL) (*websocket.Conn, erro
 	}
 	useTLS := u.Scheme == "wss"
 	netDial := func(ctx context.Context, _, _ string) (net.Conn, error) {
+		if conn != nil {
+			c := conn
+			conn = nil
+			return c, nil
+		}
 		return s.c.dial(ctx, addr, p, host, useTLS)
 	}
 	d := websocket.Dialer{
@@ -416,7 +461,11 @@ func (s *session) dialWS(ctx context.Context, u *url.URL) (*websocket.Conn, erro
 	h.Set("User-Agent", s.c.o.UserAgent)
 	h.Set("Content-Type", "application/json") // §0: every HTTP request
 	s.c.debugf(DebugPacket, "Sent WebSocket upgrade request for %s", redactURL(u.String()))
+	reused := conn != nil
 	ws, resp, err := d.DialContext(ctx, u.String(), h)
+	if err != nil && resp == nil && reused && ctx.Err() == nil {
+		ws, resp, err = d.DialContext(ctx, u.String(), h)
+	}
 	if resp != nil {
 		s.c.debugf(DebugPacket, "Received HTTP %d for the WebSocket upgrade of %s", resp.StatusCode, redactURL(u.String()))
 	}
@@ -437,9 +486,10 @@ func (s *session) dialWS(ctx context.Context, u *url.URL) (*websocket.Conn, erro
 func (f *fsm) upgrading(ctx context.Context) (State, Reason) {
 	s := f.sess
 	var ws *websocket.Conn
+	conn := s.takeHTTP(s.mainURL)
 	err, leave, next := f.step(ctx, func(ctx context.Context) error {
 		var err error
-		ws, err = s.dialWS(ctx, s.mainURL)
+		ws, err = s.dialWSOn(ctx, s.mainURL, conn)
 		return err
 	})
 	if leave {

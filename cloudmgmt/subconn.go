@@ -34,7 +34,7 @@ func (c *Client) runSub(ctx context.Context, s *session, svc string, u *url.URL)
 			case <-done:
 			}
 		}()
-		ws, err := s.dialWS(dctx, u)
+		ws, err := dialAside(func() (*websocket.Conn, error) { return s.dialWS(dctx, u) })
 		close(done)
 		t.Stop()
 		cancel()
@@ -124,4 +124,23 @@ func (c *Client) serveSub(ctx context.Context, s *session, b *reportBuf, ws *web
 			pingT.Reset(pingInt)
 		}
 	}
+}
+
+// dialAside runs dial on a goroutine of its own. A TLS handshake needs tens
+// of KB of stack (the ML-KEM key exchange works on stack arrays); a
+// long-lived goroutine that grew that much keeps it (a GC only halves a
+// stack, and only when three quarters are unused), which was most of a
+// fleet device's memory. The short-lived goroutine takes the big stack away.
+func dialAside[T any](dial func() (T, error)) (T, error) {
+	type result struct {
+		v   T
+		err error
+	}
+	ch := make(chan result, 1)
+	go func() {
+		v, err := dial()
+		ch <- result{v, err}
+	}()
+	r := <-ch
+	return r.v, r.err
 }

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
-	"time"
 
 	"github.com/netdevd/netdevd/cloudmgmt/wire"
 )
@@ -71,15 +70,7 @@ func (c *Client) unbindAt(ctx context.Context, res *resolver, srv server, code s
 		return 0, nil, err
 	}
 	s := &session{c: c, srv: srv, addr: addr, res: res}
-	dialer := func(ctx context.Context, _, _ string) (netConn, error) {
-		return c.dial(ctx, addr, srv.Port, srv.Domain, !c.o.LabPlainWS)
-	}
-	s.tr = &http.Transport{DialTLSContext: dialer, DialContext: dialer, DisableKeepAlives: true,
-		ResponseHeaderTimeout: 30 * time.Second}
-	s.hc = &http.Client{Transport: s.tr, CheckRedirect: func(*http.Request, []*http.Request) error {
-		return http.ErrUseLastResponse
-	}}
-	defer s.tr.CloseIdleConnections()
+	defer s.dropHTTP()
 	// post updates Process state only for the main attempt; use a copy.
 	return s.postQuiet(ctx, wire.PathUnbind, wire.UnbindRequest{Serial: c.o.Serial, Code: code})
 }

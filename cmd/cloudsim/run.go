@@ -9,6 +9,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"net/http/pprof"
 	"os"
 	"os/signal"
 	"strings"
@@ -19,6 +20,7 @@ import (
 	"go.uber.org/zap/zapcore"
 
 	"github.com/netdevd/netdevd/cloudmgmt/controller"
+	"github.com/netdevd/netdevd/internal/profiling"
 )
 
 // listFlag is a repeatable flag; each value may also be comma-separated.
@@ -62,6 +64,7 @@ func cmdRun(args []string) error {
 	plain := fs.Bool("plain", false, "lab mode: plain http:// and ws:// (no TLS)")
 	ttl := fs.Duration("token-ttl", 300*time.Second, "token lifetime")
 	logLevel := fs.String("log-level", "info", "debug|info|warn|error")
+	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile (pprof) to FILE until exit")
 	var serials, sans, domains, bound listFlag
 	fs.Var(&serials, "serial", "serial number added to the controller (repeatable, comma-separated)")
 	fs.Var(&sans, "san", "certificate SAN, name or IP (repeatable; default localhost,127.0.0.1)")
@@ -150,6 +153,12 @@ func cmdRun(args []string) error {
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
+	stopProfile, err := profiling.Start(*cpuProfile)
+	if err != nil {
+		ln.Close()
+		return err
+	}
+	defer stopProfile()
 	var admin *http.Server
 	if *adminListen != "" {
 		al, err := net.Listen("tcp", *adminListen)
@@ -157,7 +166,7 @@ func cmdRun(args []string) error {
 			ln.Close()
 			return err
 		}
-		admin = &http.Server{Handler: srv.AdminHandler(), ReadHeaderTimeout: 10 * time.Second}
+		admin = &http.Server{Handler: adminMux(srv.AdminHandler()), ReadHeaderTimeout: 10 * time.Second}
 		go admin.Serve(al)
 		fmt.Printf("cloudsim admin on %s\n", al.Addr())
 	}
@@ -167,4 +176,15 @@ func cmdRun(args []string) error {
 		admin.Close()
 	}
 	return err
+}
+
+// adminMux adds the Go profiler (/debug/pprof/) to the admin endpoint, which
+// listens on loopback only: scale runs are profiled on the real binary.
+func adminMux(api http.Handler) http.Handler {
+	mux := http.NewServeMux()
+	mux.HandleFunc("/debug/pprof/", pprof.Index)
+	mux.HandleFunc("/debug/pprof/profile", pprof.Profile)
+	mux.HandleFunc("/debug/pprof/symbol", pprof.Symbol)
+	mux.Handle("/", api)
+	return mux
 }

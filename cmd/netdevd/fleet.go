@@ -16,6 +16,7 @@ import (
 
 	"github.com/netdevd/netdevd/internal/fleet"
 	"github.com/netdevd/netdevd/internal/logging"
+	"github.com/netdevd/netdevd/internal/profiling"
 )
 
 // runFleet is `netdevd fleet`: N virtual devices (cloud connection only)
@@ -35,8 +36,10 @@ func runFleet(args []string) error {
 	ramp := fs.Duration("ramp", 0, "spread the devices' start over this long (0 = all at once)")
 	writeSerials := fs.String("write-serials", "", "write the serials to FILE for `cloudsim run --serials FILE` (alone: write and exit)")
 	jsonOut := fs.String("json", "", "also write the final report as JSON to FILE")
-	exitAll := fs.Bool("exit-when-established", false, "stop as soon as every device is Established")
+	exitAll := fs.Bool("exit-when-established", false, "stop as soon as every device is Established and the memory figures are taken (all Established for 2 s, a telemetry report acknowledged per device)")
 	level := fs.String("log-level", "error", "debug|info|warn|error (zap, stderr)")
+	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile (pprof) to FILE until exit")
+	memProfile := fs.String("memprofile", "", "write a heap profile (pprof) to FILE when every device is first Established")
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
@@ -101,6 +104,11 @@ func runFleet(args []string) error {
 		ctx, cancel = context.WithTimeout(ctx, *duration)
 		defer cancel()
 	}
+	stopProfile, err := profiling.Start(*cpuProfile)
+	if err != nil {
+		return err
+	}
+	defer stopProfile()
 	runCtx, cancelRun := context.WithCancel(ctx)
 	defer cancelRun()
 	done := make(chan struct{})
@@ -119,7 +127,13 @@ loop:
 		case <-tick.C:
 			last = fl.Sample()
 			fmt.Println(last.Line())
-			if *exitAll && last.Established == last.Count {
+			if *memProfile != "" && last.Settled {
+				if err := profiling.WriteHeap(*memProfile); err != nil {
+					fmt.Fprintln(os.Stderr, "fleet:", err)
+				}
+				*memProfile = ""
+			}
+			if *exitAll && last.Settled {
 				break loop
 			}
 		}

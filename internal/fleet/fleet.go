@@ -118,11 +118,12 @@ type Fleet struct {
 	mu           sync.Mutex
 	started      time.Time
 	allAt        time.Time // first moment every device was Established
+	memAt        time.Time // when the memory figures were taken (settled)
 	cpuAtAll     time.Duration
 	rssBefore    uint64
-	heapBefore   uint64
+	heapBefore   goMemory
 	rssAtAll     uint64
-	heapAtAll    uint64
+	heapAtAll    goMemory
 	lastAcked    uint64
 	lastSampleAt time.Time
 	peakRSS      uint64
@@ -232,6 +233,8 @@ type Counts struct {
 	// Up and Down are the CLOUD_ESTABLISHED / CLOUD_DOWN events so far.
 	Up, Down, Failed uint64
 	RSS              uint64
+	// Settled: the memory figures have been taken (see settleTime).
+	Settled bool
 }
 
 // Sample counts the devices by state. The first sample that finds every
@@ -267,9 +270,15 @@ func (f *Fleet) Sample() Counts {
 	all := c.Established == c.Count
 	f.mu.Lock()
 	first := all && f.allAt.IsZero() && !f.started.IsZero()
+	// Memory is taken once the fleet has settled: every device Established
+	// for settleTime and a telemetry report acknowledged per device (its
+	// sub-connection is up), so that it is what a connected device holds,
+	// not the handshakes still in flight.
+	settled := all && !f.allAt.IsZero() && f.memAt.IsZero() &&
+		now.Sub(f.allAt) >= settleTime && acked >= uint64(c.Count)
 	f.mu.Unlock()
-	if first {
-		// steady state: what is live, not the handshakes' garbage
+	if settled {
+		// what is live, not the handshakes' garbage
 		debug.FreeOSMemory()
 	}
 	c.RSS = RSS()
@@ -288,9 +297,13 @@ func (f *Fleet) Sample() Counts {
 		// exact; the sample only notices it up to one period later)
 		f.allAt = lastUp
 		f.cpuAtAll = CPUTime()
+	}
+	if settled {
+		f.memAt = now
 		f.rssAtAll = c.RSS
 		f.heapAtAll = heapInUse()
 	}
+	c.Settled = !f.memAt.IsZero()
 	return c
 }
 
@@ -317,6 +330,10 @@ type Report struct {
 	// PerDeviceRSSBytes = (RSS at all Established − RSS before start) / count.
 	PerDeviceRSSBytes  float64 `json:"per_device_rss_bytes"`
 	PerDeviceHeapBytes float64 `json:"per_device_heap_bytes"` // Go heap+stacks in use, same delta
+	// the same split: heap spans in use, goroutine stacks, goroutines
+	PerDeviceGoHeapBytes   float64 `json:"per_device_go_heap_bytes"`
+	PerDeviceStackBytes    float64 `json:"per_device_stack_bytes"`
+	PerDeviceGoroutines    float64 `json:"per_device_goroutines"`
 	ReportsAcked       uint64  `json:"reports_acked"`
 	Up                 uint64  `json:"up_events"`
 	Down               uint64  `json:"down_events"`
@@ -325,6 +342,10 @@ type Report struct {
 	// time → count): the (re)connection curve.
 	UpPerSecond map[int64]int `json:"up_per_second"`
 }
+
+// settleTime is how long every device must have been Established before
+// the memory figures are taken.
+const settleTime = 2 * time.Second
 
 // Final builds the report from a last sample.
 func (f *Fleet) Final(last Counts) Report {
@@ -338,13 +359,16 @@ func (f *Fleet) Final(last Counts) Report {
 	if !f.allAt.IsZero() {
 		r.AllEstablishedSeconds = f.allAt.Sub(f.started).Seconds()
 		r.CPUToAllSeconds = f.cpuAtAll.Seconds()
+	}
+	if !f.memAt.IsZero() {
 		r.RSSAllBytes = f.rssAtAll
 		if f.rssAtAll > f.rssBefore {
 			r.PerDeviceRSSBytes = float64(f.rssAtAll-f.rssBefore) / float64(len(f.devs))
 		}
-		if f.heapAtAll > f.heapBefore {
-			r.PerDeviceHeapBytes = float64(f.heapAtAll-f.heapBefore) / float64(len(f.devs))
-		}
+		n := float64(len(f.devs))
+		d := f.heapAtAll.minus(f.heapBefore)
+		r.PerDeviceHeapBytes = (d.heap + d.stacks) / n
+		r.PerDeviceGoHeapBytes, r.PerDeviceStackBytes, r.PerDeviceGoroutines = d.heap/n, d.stacks/n, d.goroutines/n
 	}
 	return r
 }
@@ -356,10 +380,15 @@ func (r Report) Text() string {
 	if r.AllEstablishedSeconds >= 0 {
 		fmt.Fprintf(&b, "  time to all Established : %.2fs\n", r.AllEstablishedSeconds)
 		fmt.Fprintf(&b, "  CPU to all Established  : %.2fs (user+system)\n", r.CPUToAllSeconds)
-		fmt.Fprintf(&b, "  RSS before / at all     : %.1f MB / %.1f MB\n", float64(r.RSSBeforeBytes)/1e6, float64(r.RSSAllBytes)/1e6)
-		fmt.Fprintf(&b, "  per device              : %.1f KB RSS, %.1f KB Go heap+stacks\n", r.PerDeviceRSSBytes/1e3, r.PerDeviceHeapBytes/1e3)
 	} else {
 		fmt.Fprintf(&b, "  time to all Established : never (not every device was Established at once)\n")
+	}
+	if r.RSSAllBytes > 0 {
+		fmt.Fprintf(&b, "  RSS before / settled    : %.1f MB / %.1f MB\n", float64(r.RSSBeforeBytes)/1e6, float64(r.RSSAllBytes)/1e6)
+		fmt.Fprintf(&b, "  per device              : %.1f KB RSS, %.1f KB Go heap+stacks (heap %.1f KB, stacks %.1f KB, %.1f goroutines)\n",
+			r.PerDeviceRSSBytes/1e3, r.PerDeviceHeapBytes/1e3, r.PerDeviceGoHeapBytes/1e3, r.PerDeviceStackBytes/1e3, r.PerDeviceGoroutines)
+	} else {
+		fmt.Fprintf(&b, "  per device              : not measured (the fleet never settled: all Established for %v with every telemetry sub-connection up)\n", settleTime)
 	}
 	fmt.Fprintf(&b, "  CPU total               : %.2fs; RSS peak %.1f MB\n", r.CPUTotalSeconds, float64(r.RSSPeakBytes)/1e6)
 	fmt.Fprintf(&b, "  events                  : %d up, %d down, %d failed attempts; %d telemetry reports acked\n", r.Up, r.Down, r.Failed, r.ReportsAcked)
@@ -457,8 +486,15 @@ func CPUTime() time.Duration {
 	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
 
-func heapInUse() uint64 {
+// goMemory is what the Go runtime holds for live things.
+type goMemory struct{ heap, stacks, goroutines float64 }
+
+func (a goMemory) minus(b goMemory) goMemory {
+	return goMemory{max(a.heap-b.heap, 0), max(a.stacks-b.stacks, 0), max(a.goroutines-b.goroutines, 0)}
+}
+
+func heapInUse() goMemory {
 	var ms runtime.MemStats
 	runtime.ReadMemStats(&ms)
-	return ms.HeapInuse + ms.StackInuse
+	return goMemory{float64(ms.HeapInuse), float64(ms.StackInuse), float64(runtime.NumGoroutine())}
 }

@@ -71,7 +71,7 @@ func TestSmallFleet(t *testing.T) {
 	deadline := time.Now().Add(20 * time.Second)
 	for {
 		time.Sleep(50 * time.Millisecond)
-		if c = f.Sample(); c.Established == n {
+		if c = f.Sample(); c.Settled {
 			break
 		}
 		if time.Now().After(deadline) {

@@ -1,0 +1,73 @@
+package cloudmgmt
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"io"
+	"net"
+	"net/http"
+	"time"
+
+	"github.com/netdevd/netdevd/cloudmgmt/wire"
+)
+
+// httpConn is the one HTTP/1.1 connection of an attempt. Authentication,
+// registration and, when main_url names the same host and port, the main
+// WebSocket upgrade all travel on it: one TLS handshake instead of three,
+// which is most of what a connection costs both sides (bench/README.md).
+// net/http's Transport would pool connections and hide which one a request
+// used, so the attempt writes and reads its requests itself.
+type httpConn struct {
+	conn net.Conn
+	br   *bufio.Reader
+	used bool // a request went over it: the server may have closed it since
+}
+
+func newHTTPConn(conn net.Conn) *httpConn {
+	return &httpConn{conn: conn, br: bufio.NewReaderSize(conn, 1024)}
+}
+
+// errNoResponse marks a failure before any byte of the answer: on a reused
+// connection that is the server having closed it while idle, and the
+// request may go again on a new connection.
+var errNoResponse = errors.New("connection closed before the answer")
+
+// roundTrip sends req and reads the answer's status and body (at most
+// wire.MaxBody+1 bytes, so an oversized body is seen). The connection stays
+// usable only when the answer was read whole and the server keeps it open.
+func (h *httpConn) roundTrip(ctx context.Context, req *http.Request) (code int, body []byte, keep bool, err error) {
+	stop := context.AfterFunc(ctx, func() { h.conn.SetDeadline(time.Unix(1, 0)) })
+	defer stop()
+	h.used = true
+	if err := req.Write(h.conn); err != nil {
+		return 0, nil, false, ctxErr(ctx, errors.Join(errNoResponse, err))
+	}
+	if _, err := h.br.Peek(1); err != nil {
+		return 0, nil, false, ctxErr(ctx, errors.Join(errNoResponse, err))
+	}
+	resp, err := http.ReadResponse(h.br, req)
+	if err != nil {
+		return 0, nil, false, ctxErr(ctx, err)
+	}
+	body, err = io.ReadAll(io.LimitReader(resp.Body, wire.MaxBody+1))
+	if err != nil {
+		return 0, nil, false, ctxErr(ctx, err)
+	}
+	// a body we did not read to its end leaves the stream mid-message
+	_, rest := resp.Body.Read(make([]byte, 1))
+	keep = errors.Is(rest, io.EOF) && !resp.Close && h.br.Buffered() == 0
+	resp.Body.Close()
+	return resp.StatusCode, body, keep, nil
+}
+
+// ctxErr reports the context's end (step time-out, cancellation) rather
+// than the I/O error it caused by expiring the deadline.
+func ctxErr(ctx context.Context, err error) error {
+	if cerr := context.Cause(ctx); cerr != nil {
+		return cerr
+	}
+	return err
+}
+
+func (h *httpConn) close() { h.conn.Close() }
