@@ -331,13 +331,13 @@ type Report struct {
 	PerDeviceRSSBytes  float64 `json:"per_device_rss_bytes"`
 	PerDeviceHeapBytes float64 `json:"per_device_heap_bytes"` // Go heap+stacks in use, same delta
 	// the same split: heap spans in use, goroutine stacks, goroutines
-	PerDeviceGoHeapBytes   float64 `json:"per_device_go_heap_bytes"`
-	PerDeviceStackBytes    float64 `json:"per_device_stack_bytes"`
-	PerDeviceGoroutines    float64 `json:"per_device_goroutines"`
-	ReportsAcked       uint64  `json:"reports_acked"`
-	Up                 uint64  `json:"up_events"`
-	Down               uint64  `json:"down_events"`
-	Failed             uint64  `json:"failed_events"`
+	PerDeviceGoHeapBytes float64 `json:"per_device_go_heap_bytes"`
+	PerDeviceStackBytes  float64 `json:"per_device_stack_bytes"`
+	PerDeviceGoroutines  float64 `json:"per_device_goroutines"`
+	ReportsAcked         uint64  `json:"reports_acked"`
+	Up                   uint64  `json:"up_events"`
+	Down                 uint64  `json:"down_events"`
+	Failed               uint64  `json:"failed_events"`
 	// UpPerSecond is CLOUD_ESTABLISHED events per wall-clock second (unix
 	// time → count): the (re)connection curve.
 	UpPerSecond map[int64]int `json:"up_per_second"`
