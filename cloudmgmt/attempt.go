@@ -37,6 +37,7 @@ type session struct {
 	ws              *websocket.Conn
 	keepalive, ping int
 	reauthed        bool
+	retryAfter      time.Duration // of the last answer (503 + Retry-After)
 }
 
 func (f *fsm) closeSession() {
@@ -287,14 +288,15 @@ func (s *session) roundTrip(ctx context.Context, path string, body []byte, beare
 		if bearer != "" {
 			req.Header.Set("Authorization", "Bearer "+bearer)
 		}
-		code, data, keep, err := h.roundTrip(ctx, req)
+		ans, keep, err := h.roundTrip(ctx, req)
 		if err != nil || !keep {
 			s.dropHTTP()
 		}
 		if err != nil && reused && try == 0 && errors.Is(err, errNoResponse) && ctx.Err() == nil {
 			continue
 		}
-		return code, data, err
+		s.retryAfter = ans.retryAfter
+		return ans.code, ans.body, err
 	}
 }
 
@@ -350,8 +352,21 @@ func (f *fsm) authenticating(ctx context.Context) (State, Reason) {
 		}
 		return f.failDev(dev, Reason{ReasonAuth, reason})
 	default:
-		return f.fail(Reason{ReasonAuth, fmt.Sprintf("HTTP %d", code)})
+		return f.failBusy(s, ReasonAuth, code)
 	}
+}
+
+// failBusy is a failed attempt on an HTTP status; a 503 with Retry-After
+// (a controller admitting sessions at a limited rate) also sets the wait
+// after this pass (docs/protocol.md, "busy").
+func (f *fsm) failBusy(s *session, kind ReasonKind, code int) (State, Reason) {
+	if code != http.StatusServiceUnavailable || s.retryAfter <= 0 {
+		return f.fail(Reason{kind, fmt.Sprintf("HTTP %d", code)})
+	}
+	if f.retryAfter == 0 || s.retryAfter < f.retryAfter {
+		f.retryAfter = s.retryAfter
+	}
+	return f.fail(Reason{kind, fmt.Sprintf("HTTP 503, server busy, retry after %d s", int(s.retryAfter/time.Second))})
 }
 
 func (f *fsm) registering(ctx context.Context) (State, Reason) {
@@ -378,6 +393,9 @@ func (f *fsm) registering(ctx context.Context) (State, Reason) {
 		// §2: token unknown or expired → §1 again on the same server, once.
 		s.reauthed = true
 		return StateAuthenticating, Reason{ReasonRegister, "token rejected"}
+	}
+	if code == http.StatusServiceUnavailable && s.retryAfter > 0 {
+		return f.failBusy(s, ReasonRegister, code)
 	}
 	if code != http.StatusOK {
 		return regFail(fmt.Sprintf("HTTP %d", code))

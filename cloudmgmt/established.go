@@ -138,7 +138,7 @@ func (f *fsm) established(ctx context.Context) (State, Reason) {
 	c := f.c
 	s := f.sess
 	now := c.clk.Now()
-	f.pass, f.tried, f.jitter = 0, 0, false
+	f.pass, f.tried, f.jitter, f.retryAfter = 0, 0, false, 0
 	c.setStatus(func(st *Status) {
 		st.ConnectedAt = now
 		st.FailureReason = ""

@@ -117,15 +117,18 @@ var errStepTimeout = errors.New("timed out")
 
 // fsm is the state owned by the Run goroutine.
 type fsm struct {
-	c        *Client
-	list     []server
-	idx      int  // server being tried / in use
-	tried    int  // servers tried in this pass
-	pass     int  // consecutive passes without success (n of the backoff)
-	jitter   bool // next wait is the 0–1 s connected→down jitter
-	lastDHCP string
-	sess     *session
-	state    State
+	c      *Client
+	list   []server
+	idx    int  // server being tried / in use
+	tried  int  // servers tried in this pass
+	pass   int  // consecutive passes without success (n of the backoff)
+	jitter bool // next wait is the 0–1 s connected→down jitter
+	// retryAfter is the shortest Retry-After a busy server gave in this
+	// pass: the wait after it instead of the backoff.
+	retryAfter time.Duration
+	lastDHCP   string
+	sess       *session
+	state      State
 }
 
 // Run runs the cloud connection until ctx is cancelled. Every goroutine it
@@ -246,7 +249,7 @@ func (f *fsm) onWake(established bool) (leave bool, next State, down Reason) {
 
 // startOver begins a fresh pass at the top of list with the backoff reset.
 func (f *fsm) startOver(list []server) {
-	f.list, f.idx, f.tried, f.pass, f.jitter = list, 0, 0, 0, false
+	f.list, f.idx, f.tried, f.pass, f.jitter, f.retryAfter = list, 0, 0, 0, false, 0
 }
 
 func (f *fsm) idle(ctx context.Context) (State, Reason) {
@@ -281,7 +284,9 @@ func (f *fsm) failDev(dev string, r Reason) (State, Reason) {
 	c.logEvent("CLOUD_FAILED", fmt.Sprintf("Failed to connect to cloud server %s: %s.", srv.Domain, r))
 	f.tried++
 	if f.tried >= len(f.list) {
-		f.pass++
+		if f.retryAfter == 0 {
+			f.pass++ // a server that said when to come back is not a failed pass
+		}
 		f.tried = 0
 		f.idx = 0
 		return StateWaiting, r
@@ -306,10 +311,18 @@ func (c *Client) backoffRange(n int) (lo, hi time.Duration) {
 func (f *fsm) waiting(ctx context.Context) (State, Reason) {
 	c := f.c
 	var d time.Duration
-	if f.jitter {
+	switch {
+	case f.jitter:
 		f.jitter = false
 		d = c.randBetween(0, time.Second)
-	} else {
+	case f.retryAfter > 0:
+		// the busy server's own time, spread over a second so that the
+		// devices it gave the same number do not come back together
+		d = f.retryAfter + c.randBetween(0, time.Second)
+		f.retryAfter = 0
+		c.logEvent("CLOUD_WAITING", fmt.Sprintf("Cloud server busy; next attempt in %d seconds.",
+			int(d.Round(time.Second)/time.Second)))
+	default:
 		lo, hi := c.backoffRange(f.pass)
 		d = c.randBetween(lo, hi)
 		c.logEvent("CLOUD_WAITING", fmt.Sprintf("No cloud server reachable; next attempt in %d seconds.",

@@ -7,6 +7,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"strconv"
 	"time"
 
 	"github.com/netdevd/netdevd/cloudmgmt/wire"
@@ -36,29 +37,58 @@ var errNoResponse = errors.New("connection closed before the answer")
 // roundTrip sends req and reads the answer's status and body (at most
 // wire.MaxBody+1 bytes, so an oversized body is seen). The connection stays
 // usable only when the answer was read whole and the server keeps it open.
-func (h *httpConn) roundTrip(ctx context.Context, req *http.Request) (code int, body []byte, keep bool, err error) {
+func (h *httpConn) roundTrip(ctx context.Context, req *http.Request) (ans answer, keep bool, err error) {
 	stop := context.AfterFunc(ctx, func() { h.conn.SetDeadline(time.Unix(1, 0)) })
 	defer stop()
 	h.used = true
 	if err := req.Write(h.conn); err != nil {
-		return 0, nil, false, ctxErr(ctx, errors.Join(errNoResponse, err))
+		return answer{}, false, ctxErr(ctx, errors.Join(errNoResponse, err))
 	}
 	if _, err := h.br.Peek(1); err != nil {
-		return 0, nil, false, ctxErr(ctx, errors.Join(errNoResponse, err))
+		return answer{}, false, ctxErr(ctx, errors.Join(errNoResponse, err))
 	}
 	resp, err := http.ReadResponse(h.br, req)
 	if err != nil {
-		return 0, nil, false, ctxErr(ctx, err)
+		return answer{}, false, ctxErr(ctx, err)
 	}
-	body, err = io.ReadAll(io.LimitReader(resp.Body, wire.MaxBody+1))
+	body, err := io.ReadAll(io.LimitReader(resp.Body, wire.MaxBody+1))
 	if err != nil {
-		return 0, nil, false, ctxErr(ctx, err)
+		return answer{}, false, ctxErr(ctx, err)
 	}
 	// a body we did not read to its end leaves the stream mid-message
 	_, rest := resp.Body.Read(make([]byte, 1))
 	keep = errors.Is(rest, io.EOF) && !resp.Close && h.br.Buffered() == 0
 	resp.Body.Close()
-	return resp.StatusCode, body, keep, nil
+	ans = answer{code: resp.StatusCode, body: body}
+	if resp.StatusCode == http.StatusServiceUnavailable {
+		ans.retryAfter = parseRetryAfter(resp.Header.Get("Retry-After"), time.Now())
+	}
+	return ans, keep, nil
+}
+
+// answer is what the attempt uses of an HTTP response.
+type answer struct {
+	code       int
+	body       []byte
+	retryAfter time.Duration // 503 with Retry-After: the controller is admitting slowly
+}
+
+// maxRetryAfter bounds what a controller can make the device wait.
+const maxRetryAfter = 300 * time.Second
+
+// parseRetryAfter reads delta-seconds or an HTTP date (RFC 9110 §10.2.3);
+// 0 when absent or unreadable.
+func parseRetryAfter(v string, now time.Time) time.Duration {
+	if v == "" {
+		return 0
+	}
+	var d time.Duration
+	if n, err := strconv.Atoi(v); err == nil {
+		d = time.Duration(n) * time.Second
+	} else if t, err := http.ParseTime(v); err == nil {
+		d = t.Sub(now)
+	}
+	return min(max(d, 0), maxRetryAfter)
 }
 
 // ctxErr reports the context's end (step time-out, cancellation) rather

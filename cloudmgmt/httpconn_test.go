@@ -8,6 +8,7 @@ import (
 	"strings"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/netdevd/netdevd/cloudmgmt/controller"
 	"github.com/netdevd/netdevd/cloudmgmt/wire"
@@ -138,5 +139,58 @@ func TestRequestRetriedOnIdleClose(t *testing.T) {
 	}
 	if served.Load() != 2 {
 		t.Fatalf("served %d requests, want 2", served.Load())
+	}
+}
+
+// A controller admitting slowly answers 503 with Retry-After: the device
+// comes back after that time (plus its 0–1 s spread), and the busy pass does
+// not grow the backoff of the passes after it.
+func TestBusyControllerRetryAfter(t *testing.T) {
+	srv := controller.New(controller.Config{Serials: []string{"SN1"}})
+	var auths atomic.Int32
+	_, port := serveCounting(t, srv, func(h http.Handler) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			if r.URL.Path == wire.PathAuth {
+				switch auths.Add(1) {
+				case 1:
+					w.Header().Set("Retry-After", "3")
+					http.Error(w, `{"result":"failure","reason":"busy"}`, http.StatusServiceUnavailable)
+					return
+				case 2:
+					http.Error(w, `{"result":"failure"}`, http.StatusInternalServerError)
+					return
+				}
+			}
+			h.ServeHTTP(w, r)
+		})
+	})
+	d := newDev(t, nil) // Rand 0.5
+	d.SetConfig(cloudCfg("cloud.test", port), nil, hosts("cloud.test"))
+	w := d.waitWait(t)
+	if w != 3500*time.Millisecond {
+		t.Fatalf("wait after the busy answer %v, want 3.5s (Retry-After 3 + 0.5 of a second)", w)
+	}
+	if fr := d.Status().FailureReason; fr != "Authentication failed (Details:HTTP 503, server busy, retry after 3 s)" {
+		t.Fatalf("failure reason %q", fr)
+	}
+	d.clk.Advance(w)
+	w = d.waitWait(t)
+	if w != 7500*time.Millisecond {
+		t.Fatalf("wait after the next failure %v, want the first backoff U(5,10) s = 7.5s", w)
+	}
+	d.clk.Advance(w)
+	d.waitState(t, "Established")
+}
+
+func TestParseRetryAfter(t *testing.T) {
+	now := time.Date(2026, 11, 23, 12, 0, 0, 0, time.UTC)
+	for v, want := range map[string]time.Duration{
+		"": 0, "7": 7 * time.Second, "0": 0, "-3": 0, "x": 0, "100000": maxRetryAfter,
+		"Mon, 23 Nov 2026 12:00:30 GMT": 30 * time.Second,
+		"Mon, 23 Nov 2026 11:00:00 GMT": 0,
+	} {
+		if got := parseRetryAfter(v, now); got != want {
+			t.Errorf("%q: %v, want %v", v, got, want)
+		}
 	}
 }
