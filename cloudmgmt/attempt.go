@@ -470,7 +470,7 @@ func (s *session) dialWSOn(ctx context.Context, u *url.URL, conn net.Conn) (*web
 		NetDialContext:    netDial,
 		NetDialTLSContext: netDial,
 		Subprotocols:      []string{wire.Subprotocol},
-		ReadBufferSize:    1024, // frames may be larger; this is only the I/O buffer
+		ReadBufferSize:    256, // I/O buffer only: larger frames are read through it; the controller sends small frames, and an idle connection keeps this buffer
 		WriteBufferSize:   1024,
 		WriteBufferPool:   wsWriteBuffers,
 	}

@@ -153,7 +153,7 @@ func (f *fsm) established(ctx context.Context) (State, Reason) {
 	w := &wsConn{ws: s.ws, c: c, main: true}
 	connCtx, cancel := context.WithCancel(ctx)
 	var wg sync.WaitGroup
-	frames := make(chan wire.Frame, 8)
+	frames := make(chan wire.Frame, 1) // the consumer is quick; each slot is ~180 B per connection
 	rerr := make(chan error, 1)
 	w.ws.SetPongHandler(func(string) error {
 		w.pongSeen.Store(true)

@@ -72,7 +72,7 @@ func (c *Client) runSub(ctx context.Context, s *session, svc string, u *url.URL)
 func (c *Client) serveSub(ctx context.Context, s *session, b *reportBuf, ws *websocket.Conn) error {
 	w := &wsConn{ws: ws, c: c}
 	ws.SetPongHandler(func(string) error { w.pongSeen.Store(true); return nil })
-	frames := make(chan wire.Frame, 8)
+	frames := make(chan wire.Frame, 1) // the consumer is quick; each slot is ~180 B per connection
 	rerr := make(chan error, 1)
 	rctx, cancel := context.WithCancel(ctx)
 	done := make(chan struct{})

@@ -26,6 +26,7 @@ func sortDevices(d []DeviceInfo) {
 //	POST /inject  {"serial","kind"}       (serial "" = all devices)
 //	POST /close   {"serial"}              close connections (serial "" = all)
 //	POST /serials {"serial","code"}       add a serial (code: bound elsewhere)
+//	GET  /admission                       → AdmissionInfo (admission control counters)
 //	GET  /healthz
 func (s *Server) AdminHandler() http.Handler {
 	mux := http.NewServeMux()
@@ -66,6 +67,9 @@ func (s *Server) AdminHandler() http.Handler {
 			return
 		}
 		writeJSON(w, 200, res)
+	})
+	mux.HandleFunc("GET /admission", func(w http.ResponseWriter, r *http.Request) {
+		writeJSON(w, 200, s.Admission())
 	})
 	mux.HandleFunc("GET /faults", func(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, 200, s.Faults())

@@ -34,6 +34,12 @@ type Config struct {
 	Log      *zap.Logger
 	// KeepReports is how many reports per device and service are kept (default 10000).
 	KeepReports int
+	// AdmitWindow turns on admission control (admission.go): new sessions
+	// are admitted at max(50, fleet/AdmitWindow) per second, the others
+	// answered 503 busy with a Retry-After slot. 0 = off.
+	AdmitWindow time.Duration
+	// Now is the clock of admission control (tests inject one); nil = time.Now.
+	Now func() time.Time
 }
 
 // Faults are injected misbehaviours, switched through the admin endpoint.
@@ -67,6 +73,8 @@ type Server struct {
 	faults  Faults
 	held    []net.Conn // silent-accept connections
 	closed  bool
+	adm     admission
+	now     func() time.Time
 
 	upgrader websocket.Upgrader
 	wg       sync.WaitGroup
@@ -145,7 +153,11 @@ func New(cfg Config) *Server {
 		cfg.Log = zap.NewNop()
 	}
 	s := &Server{cfg: cfg, zl: cfg.Log, serials: map[string]bool{}, bound: map[string]string{},
-		tokens: map[string]*token{}, devices: map[string]*device{}}
+		tokens: map[string]*token{}, devices: map[string]*device{}, now: cfg.Now,
+		adm: admission{window: max(cfg.AdmitWindow, 0), reserved: map[string]time.Time{}}}
+	if s.now == nil {
+		s.now = time.Now
+	}
 	for _, sn := range cfg.Serials {
 		s.serials[sn] = true
 	}
@@ -154,7 +166,9 @@ func New(cfg Config) *Server {
 		s.bound[sn] = code
 	}
 	s.upgrader = websocket.Upgrader{
-		ReadBufferSize:  1024,
+		// I/O buffer only (larger frames are read through it); every idle
+		// connection keeps it
+		ReadBufferSize:  256,
 		WriteBufferSize: 1024,
 		WriteBufferPool: &sync.Pool{},
 		Subprotocols:    []string{wire.Subprotocol},
@@ -299,6 +313,10 @@ func (s *Server) auth(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, 409, wire.AuthResponse{Result: wire.ResultFailure, Reason: wire.ReasonBoundElsewhere,
 			Message: "serial " + req.Serial + " belongs to another account"})
 	default:
+		if res := s.admit(req.Serial); !res.ok {
+			s.answerBusy(w, res)
+			return
+		}
 		t := &token{serial: req.Serial, session: newID(), expires: time.Now().Add(s.cfg.TokenTTL)}
 		tok := newID()
 		s.mu.Lock()

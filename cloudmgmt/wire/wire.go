@@ -29,6 +29,12 @@ const (
 	ReasonSerialUnknown  = "serial-unknown"
 	ReasonBoundElsewhere = "bound-elsewhere"
 	ReasonCodeInvalid    = "code-invalid"
+	// ReasonBusy comes with 503 and a Retry-After header (delta-seconds):
+	// the controller admits new sessions at a limited rate and has given the
+	// device a slot that many seconds from now (docs/protocol.md §1).
+	ReasonBusy = "busy"
+	// HeaderRetryAfter carries the seconds of a busy answer.
+	HeaderRetryAfter = "Retry-After"
 
 	ServiceTelemetry = "telemetry"
 	ServiceLog       = "log"

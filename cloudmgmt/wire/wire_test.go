@@ -58,3 +58,16 @@ func TestDecodeBody(t *testing.T) {
 		}
 	}
 }
+
+// TestDecodeBusy: the 503 busy answer of a controller doing admission
+// control decodes like any failure answer.
+func TestDecodeBusy(t *testing.T) {
+	b := []byte(`{"result":"failure","reason":"busy","message":"controller busy: admitting 100 sessions per second; retry after 7 s"}` + "\n")
+	var r AuthResponse
+	if err := DecodeBody(b, &r, "result", "reason"); err != nil {
+		t.Fatal(err)
+	}
+	if r.Result != ResultFailure || r.Reason != ReasonBusy || r.Token != "" {
+		t.Fatalf("%+v", r)
+	}
+}

@@ -307,6 +307,16 @@ func TestBadPeersRealCloudsim(t *testing.T) {
 	waitFor(t, "recovered", 5*time.Second, d2.on("primary.test"))
 }
 
+// TestAdmitWindowFlag: --admit-window reaches the controller (admin view).
+func TestAdmitWindowFlag(t *testing.T) {
+	s := startSim(t, t.TempDir(), freePort(t), "--admit-window", "10s")
+	var a controller.AdmissionInfo
+	s.get(t, "/admission", &a)
+	if a.WindowSeconds != 10 || a.RatePerSecond != 50 { // one serial: the minimum rate
+		t.Fatalf("%+v", a)
+	}
+}
+
 func TestFlagErrors(t *testing.T) {
 	for _, args := range [][]string{
 		{"run", "--listen", "nope", "--serial", "A"},
@@ -315,6 +325,9 @@ func TestFlagErrors(t *testing.T) {
 		{"run"},
 		{"run", "--bogus"},
 		{"run", "--token-ttl", "x", "--serial", "A"},
+		{"run", "--admit-window", "-1s", "--serial", "A"},
+		{"run", "--admit-window", "11m", "--serial", "A"},
+		{"run", "--admit-window", "soon", "--serial", "A"},
 		{"frobnicate"},
 		{"exec", "--admin", "127.0.0.1:1"},
 		{"fault", "--admin", "127.0.0.1:1", "reject_auth=abc"},

@@ -3,6 +3,7 @@ package main
 import (
 	"bufio"
 	"context"
+	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
@@ -12,6 +13,8 @@ import (
 	"net/http/pprof"
 	"os"
 	"os/signal"
+	"runtime"
+	"runtime/debug"
 	"strings"
 	"syscall"
 	"time"
@@ -55,6 +58,10 @@ func parseFlags(fs *flag.FlagSet, args []string) error {
 	return nil
 }
 
+// maxAdmitWindow bounds --admit-window: a fleet kept out longer than this
+// after a restart is an outage, not a pacing.
+const maxAdmitWindow = 10 * time.Minute
+
 func cmdRun(args []string) error {
 	fs := newFlagSet("run")
 	listen := fs.String("listen", ":19443", "protocol listen address")
@@ -63,6 +70,7 @@ func cmdRun(args []string) error {
 	serialsFile := fs.String("serials", "", "file of serials, one per line (# comments)")
 	plain := fs.Bool("plain", false, "lab mode: plain http:// and ws:// (no TLS)")
 	ttl := fs.Duration("token-ttl", 300*time.Second, "token lifetime")
+	admitWindow := fs.Duration("admit-window", 0, "admit the whole fleet over this time, at least 50 sessions/s (0 = no admission control, max 10m)")
 	logLevel := fs.String("log-level", "info", "debug|info|warn|error")
 	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile (pprof) to FILE until exit")
 	var serials, sans, domains, bound listFlag
@@ -97,6 +105,9 @@ func cmdRun(args []string) error {
 	}
 	if *ttl < time.Second {
 		return fmt.Errorf("invalid --token-ttl %v: at least 1s", *ttl)
+	}
+	if *admitWindow < 0 || *admitWindow > maxAdmitWindow {
+		return fmt.Errorf("invalid --admit-window %v: between 0 and %v", *admitWindow, maxAdmitWindow)
 	}
 	if *serialsFile != "" {
 		f, err := os.Open(*serialsFile)
@@ -139,7 +150,7 @@ func cmdRun(args []string) error {
 	defer zl.Sync()
 
 	srv := controller.New(controller.Config{Serials: serials, Bound: boundMap, TokenTTL: *ttl,
-		Plain: *plain, Log: zl})
+		Plain: *plain, Log: zl, AdmitWindow: *admitWindow})
 	tlsConf, err := controller.EnsureTLS(*tlsDir, sans)
 	if err != nil {
 		return fmt.Errorf("TLS files in %s: %v", *tlsDir, err)
@@ -185,6 +196,19 @@ func adminMux(api http.Handler) http.Handler {
 	mux.HandleFunc("/debug/pprof/", pprof.Index)
 	mux.HandleFunc("/debug/pprof/profile", pprof.Profile)
 	mux.HandleFunc("/debug/pprof/symbol", pprof.Symbol)
+	mux.HandleFunc("POST /debug/free-os-memory", freeOSMemory)
 	mux.Handle("/", api)
 	return mux
+}
+
+// freeOSMemory collects garbage and returns free memory to the OS, then
+// reports what stays in use: the bench measures the controller's memory per
+// device after it, as the fleet does on its side (internal/fleet).
+func freeOSMemory(w http.ResponseWriter, _ *http.Request) {
+	debug.FreeOSMemory()
+	var ms runtime.MemStats
+	runtime.ReadMemStats(&ms)
+	w.Header().Set("Content-Type", "application/json")
+	json.NewEncoder(w).Encode(map[string]any{"heap_inuse": ms.HeapInuse, "stack_inuse": ms.StackInuse,
+		"goroutines": runtime.NumGoroutine()})
 }

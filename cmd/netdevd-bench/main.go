@@ -34,6 +34,7 @@ type benchConfig struct {
 	fleetN                           int
 	fleetShard                       int
 	fleetRestart                     bool
+	fleetAdmitWindow                 time.Duration
 	only                             map[string]bool
 	outJSON, outMD                   string
 	write                            bool
@@ -61,7 +62,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 	fs.DurationVar(&c.idle, "idle", 60*time.Second, "idle daemon measurement duration")
 	fs.IntVar(&c.fleetN, "fleet", 10000, "fleet size (0 = skip the fleet)")
 	fs.IntVar(&c.fleetShard, "fleet-shard", 4000, "devices per cloudsim+fleet process pair (each device holds 3 sockets; RLIMIT_NOFILE bounds a process)")
-	fs.BoolVar(&c.fleetRestart, "fleet-restart", true, "also restart the controllers with the fleet connected and record the reconnection curve")
+	fs.BoolVar(&c.fleetRestart, "fleet-restart", true, "also restart the controllers with the fleet connected (once without, once with admission control) and record the reconnection curves")
+	fs.DurationVar(&c.fleetAdmitWindow, "fleet-admit-window", 25*time.Second, "cloudsim --admit-window for the second restart")
 	only := fs.String("only", "", "comma-separated subset of: "+strings.Join(allMeasurements, ","))
 	fs.StringVar(&c.outJSON, "results", "bench/results.json", "results JSON file")
 	fs.StringVar(&c.outMD, "markdown", "docs/benchmarks.md", "markdown report file")
