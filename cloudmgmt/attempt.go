@@ -189,6 +189,12 @@ func (f *fsm) resolving(ctx context.Context) (State, Reason) {
 func (f *fsm) connecting(ctx context.Context) (State, Reason) {
 	c := f.c
 	s := f.sess
+	if h := f.takeParked(s.srv, s.addr); h != nil {
+		s.mu.Lock()
+		s.hc = h
+		s.mu.Unlock()
+		return StateAuthenticating, Reason{}
+	}
 	var conn net.Conn
 	var tcpUp atomic.Bool
 	err, leave, next := f.step(ctx, func(ctx context.Context) error {
@@ -366,6 +372,7 @@ func (f *fsm) failBusy(s *session, kind ReasonKind, code int) (State, Reason) {
 	if f.retryAfter == 0 || s.retryAfter < f.retryAfter {
 		f.retryAfter = s.retryAfter
 	}
+	f.park(s)
 	return f.fail(Reason{kind, fmt.Sprintf("HTTP 503, server busy, retry after %d s", int(s.retryAfter/time.Second))})
 }
 

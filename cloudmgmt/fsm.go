@@ -126,6 +126,9 @@ type fsm struct {
 	// retryAfter is the shortest Retry-After a busy server gave in this
 	// pass: the wait after it instead of the backoff.
 	retryAfter time.Duration
+	// parked is the connection a busy server answered on, kept through the
+	// wait for the next attempt at that server (no new TLS handshake).
+	parked     *parkedConn
 	lastDHCP   string
 	sess       *session
 	state      State
@@ -176,6 +179,7 @@ func (c *Client) Run(ctx context.Context) error {
 		state = next
 	}
 	f.closeSession()
+	f.dropParked()
 	wg.Wait()
 	c.setStatus(func(s *Status) {
 		s.ConnState = StateIdle.String()
@@ -250,9 +254,11 @@ func (f *fsm) onWake(established bool) (leave bool, next State, down Reason) {
 // startOver begins a fresh pass at the top of list with the backoff reset.
 func (f *fsm) startOver(list []server) {
 	f.list, f.idx, f.tried, f.pass, f.jitter, f.retryAfter = list, 0, 0, 0, false, 0
+	f.dropParked()
 }
 
 func (f *fsm) idle(ctx context.Context) (State, Reason) {
+	f.dropParked()
 	for {
 		select {
 		case <-ctx.Done():

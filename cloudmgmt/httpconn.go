@@ -7,6 +7,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"net/netip"
 	"strconv"
 	"time"
 
@@ -101,3 +102,48 @@ func ctxErr(ctx context.Context, err error) error {
 }
 
 func (h *httpConn) close() { h.conn.Close() }
+
+// parkedConn is an open connection to srv at addr, waiting for the next
+// attempt there. A controller that admits slowly answers most of a
+// reconnecting fleet "busy"; without parking, every such answer would cost
+// both sides a full TLS handshake again at the retry.
+type parkedConn struct {
+	h    *httpConn
+	srv  server
+	addr netip.Addr
+}
+
+// park keeps the session's HTTP connection, if the server kept it open.
+func (f *fsm) park(s *session) {
+	s.mu.Lock()
+	h := s.hc
+	s.hc = nil
+	s.mu.Unlock()
+	if h == nil {
+		return
+	}
+	f.dropParked()
+	f.parked = &parkedConn{h: h, srv: s.srv, addr: s.addr}
+}
+
+// takeParked returns the parked connection when it goes to srv at addr;
+// any other parked connection is closed.
+func (f *fsm) takeParked(srv server, addr netip.Addr) *httpConn {
+	p := f.parked
+	f.parked = nil
+	if p == nil {
+		return nil
+	}
+	if p.srv != srv || p.addr != addr {
+		p.h.close()
+		return nil
+	}
+	return p.h
+}
+
+func (f *fsm) dropParked() {
+	if f.parked != nil {
+		f.parked.h.close()
+		f.parked = nil
+	}
+}

@@ -143,12 +143,12 @@ func TestRequestRetriedOnIdleClose(t *testing.T) {
 }
 
 // A controller admitting slowly answers 503 with Retry-After: the device
-// comes back after that time (plus its 0–1 s spread), and the busy pass does
-// not grow the backoff of the passes after it.
+// comes back after that time (plus its 0–1 s spread) on the same connection,
+// and the busy pass does not grow the backoff of the passes after it.
 func TestBusyControllerRetryAfter(t *testing.T) {
 	srv := controller.New(controller.Config{Serials: []string{"SN1"}})
 	var auths atomic.Int32
-	_, port := serveCounting(t, srv, func(h http.Handler) http.Handler {
+	cl, port := serveCounting(t, srv, func(h http.Handler) http.Handler {
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			if r.URL.Path == wire.PathAuth {
 				switch auths.Add(1) {
@@ -180,6 +180,15 @@ func TestBusyControllerRetryAfter(t *testing.T) {
 	}
 	d.clk.Advance(w)
 	d.waitState(t, "Established")
+	waitFor(t, "both sub-connections", func() bool {
+		ds := srv.Devices()
+		return len(ds) == 1 && len(ds[0].Subconns) == 2
+	})
+	// busy + 500 on the first connection (parked through the wait), then
+	// auth/register/main on a second one, and two sub-connections
+	if n := cl.n.Load(); n != 4 {
+		t.Fatalf("%d connections, want 4: the retry after the busy answer goes on the same connection", n)
+	}
 }
 
 func TestParseRetryAfter(t *testing.T) {
