@@ -128,10 +128,10 @@ type fsm struct {
 	retryAfter time.Duration
 	// parked is the connection a busy server answered on, kept through the
 	// wait for the next attempt at that server (no new TLS handshake).
-	parked     *parkedConn
-	lastDHCP   string
-	sess       *session
-	state      State
+	parked   *parkedConn
+	lastDHCP string
+	sess     *session
+	state    State
 }
 
 // Run runs the cloud connection until ctx is cancelled. Every goroutine it

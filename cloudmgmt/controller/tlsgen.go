@@ -23,6 +23,11 @@ const (
 	CAKeyFile   = "ca-key.pem"
 	CertFile    = "server.pem"
 	CertKeyFile = "server-key.pem"
+	// TicketKeyFile holds the TLS session ticket key (PEM "TLS TICKET
+	// KEY", 32 bytes). Kept across restarts, like a controller cluster
+	// that shares its ticket keys: after a restart the devices resume their
+	// sessions instead of verifying the chain and a signature again.
+	TicketKeyFile = "ticket-key.pem"
 )
 
 // EnsureTLS makes dir hold a CA and a server certificate signed by it for
@@ -49,8 +54,37 @@ func EnsureTLS(dir string, sans []string) (*tls.Config, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12,
-		NextProtos: []string{"http/1.1"}}, nil
+	key, err := ticketKey(p(TicketKeyFile))
+	if err != nil {
+		return nil, err
+	}
+	conf := &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12,
+		NextProtos: []string{"http/1.1"}}
+	conf.SetSessionTicketKeys([][32]byte{key})
+	return conf, nil
+}
+
+// ticketKey reads the session ticket key at path, making it first if absent.
+func ticketKey(path string) ([32]byte, error) {
+	var key [32]byte
+	if !exists(path) {
+		if _, err := rand.Read(key[:]); err != nil {
+			return key, err
+		}
+		if err := writePEM(path, "TLS TICKET KEY", key[:], 0o600); err != nil {
+			return key, err
+		}
+	}
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return key, err
+	}
+	blk, _ := pem.Decode(b)
+	if blk == nil || blk.Type != "TLS TICKET KEY" || len(blk.Bytes) != len(key) {
+		return key, errors.New(path + ": not a TLS TICKET KEY block of 32 bytes")
+	}
+	copy(key[:], blk.Bytes)
+	return key, nil
 }
 
 // CAPool reads dir's CA certificate into a pool (for clients and tests).

@@ -32,6 +32,7 @@ type shard struct {
 	jsonPath    string
 	csMemBefore procMemory
 	csCPUBefore time.Duration
+	coldFailed  int // failed attempts until all were Established
 
 	mu      sync.Mutex
 	downFor time.Duration // controller restart: stop + start
@@ -230,6 +231,9 @@ func (fr *fleetRun) coldStart() (coldMeasure, error) {
 		return m, err
 	}
 	m.seen = time.Since(t0)
+	for _, s := range fr.shards {
+		s.coldFailed = s.state().failed
+	}
 	// settle like the fleet does before its memory figures (internal/fleet
 	// settleTime): sub-connections up, first telemetry acknowledged
 	time.Sleep(3 * time.Second)
@@ -394,6 +398,10 @@ func (fr *fleetRun) rows(cold coldMeasure, restarts []restartResult, reps []flee
 	c := fr.c
 	var tAll, devCPU float64
 	var dev procMemory
+	coldFailed := 0
+	for _, s := range fr.shards {
+		coldFailed += s.coldFailed
+	}
 	for _, r := range reps {
 		tAll = max(tAll, r.AllEstablishedSeconds)
 		devCPU += r.CPUToAllSeconds
@@ -404,8 +412,8 @@ func (fr *fleetRun) rows(cold coldMeasure, restarts []restartResult, reps []flee
 	n := float64(c.fleetN)
 	one := func(name, unit string, v float64) Row { return stat(name, unit, []float64{v}) }
 	label := fmt.Sprintf("fleet %d", c.fleetN)
-	shardNote := fmt.Sprintf("1 run; all devices at once; %d cloudsim+fleet pair(s) (RLIMIT_NOFILE %s); controllers without admission control",
-		len(fr.shards), openFilesLimit())
+	shardNote := fmt.Sprintf("1 run; all devices at once; %d cloudsim+fleet pair(s) (RLIMIT_NOFILE %s); controllers without admission control; %d failed attempts",
+		len(fr.shards), openFilesLimit(), coldFailed)
 	first := one(label+": start → all Established", "s", tAll).note(shardNote)
 	if c.fleetN >= 10000 {
 		first = first.target("≤ 30 s (10,000)", 30, false)

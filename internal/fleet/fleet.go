@@ -119,6 +119,7 @@ type Fleet struct {
 	started      time.Time
 	allAt        time.Time // first moment every device was Established
 	memAt        time.Time // when the memory figures were taken (settled)
+	runCtx       context.Context
 	cpuAtAll     time.Duration
 	rssBefore    uint64
 	heapBefore   goMemory
@@ -193,6 +194,7 @@ func (f *Fleet) Run(ctx context.Context) error {
 	f.rssBefore = RSS()
 	f.heapBefore = heapInUse()
 	f.started = time.Now()
+	f.runCtx = ctx
 	f.lastSampleAt = f.started
 	f.mu.Unlock()
 	var wg sync.WaitGroup
@@ -274,7 +276,8 @@ func (f *Fleet) Sample() Counts {
 	// for settleTime and a telemetry report acknowledged per device (its
 	// sub-connection is up), so that it is what a connected device holds,
 	// not the handshakes still in flight.
-	settled := all && !f.allAt.IsZero() && f.memAt.IsZero() &&
+	// (never once the devices are being stopped: they are closing)
+	settled := all && !f.allAt.IsZero() && f.memAt.IsZero() && f.runCtx.Err() == nil &&
 		now.Sub(f.allAt) >= settleTime && acked >= uint64(c.Count)
 	f.mu.Unlock()
 	if settled {
