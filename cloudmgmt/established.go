@@ -13,6 +13,7 @@ import (
 	"github.com/gorilla/websocket"
 
 	"github.com/netdevd/netdevd/cloudmgmt/wire"
+	"github.com/netdevd/netdevd/internal/shortstack"
 )
 
 // wsConn wraps one WebSocket with a write lock: one reader goroutine, any
@@ -75,20 +76,14 @@ func (w *wsConn) readFrames(ctx context.Context, out chan<- wire.Frame, errc cha
 			errc <- err
 			return
 		}
-		if mt != websocket.TextMessage {
-			errc <- &frameError{websocket.CloseUnsupportedData, "binary frame"}
-			return
-		}
-		fr, err := decodeFrame(data)
+		var fr wire.Frame
+		// decoding needs a deeper stack than the waiting reader: keep it
+		// off the connection's goroutine (internal/shortstack)
+		shortstack.Do(func() { fr, err = w.frame(mt, data) })
 		if err != nil {
-			code := websocket.CloseProtocolError
-			errc <- &frameError{code, err.Error()}
+			errc <- err
 			return
 		}
-		if w.main {
-			w.c.setStatus(func(s *Status) { s.ProcessState = ProcReceived })
-		}
-		w.c.debugFrame("Received", w.main, data)
 		select {
 		case out <- fr:
 		case <-ctx.Done():
@@ -96,6 +91,22 @@ func (w *wsConn) readFrames(ctx context.Context, out chan<- wire.Frame, errc cha
 			return
 		}
 	}
+}
+
+// frame decodes one received message; a *frameError says how to close.
+func (w *wsConn) frame(mt int, data []byte) (wire.Frame, error) {
+	if mt != websocket.TextMessage {
+		return wire.Frame{}, &frameError{websocket.CloseUnsupportedData, "binary frame"}
+	}
+	fr, err := decodeFrame(data)
+	if err != nil {
+		return wire.Frame{}, &frameError{websocket.CloseProtocolError, err.Error()}
+	}
+	if w.main {
+		w.c.setStatus(func(s *Status) { s.ProcessState = ProcReceived })
+	}
+	w.c.debugFrame("Received", w.main, data)
+	return fr, nil
 }
 
 // decodeFrame is the device's decoder for frames from the controller.

@@ -9,6 +9,7 @@ import (
 	"github.com/gorilla/websocket"
 
 	"github.com/netdevd/netdevd/cloudmgmt/wire"
+	"github.com/netdevd/netdevd/internal/shortstack"
 )
 
 // Sub-connection backoff (ours): random in [1·2^k, 2·2^k] s, at most 60 s,
@@ -34,7 +35,10 @@ func (c *Client) runSub(ctx context.Context, s *session, svc string, u *url.URL)
 			case <-done:
 			}
 		}()
-		ws, err := dialAside(func() (*websocket.Conn, error) { return s.dialWS(dctx, u) })
+		// the handshake's deep stack stays off this long-lived goroutine
+		var ws *websocket.Conn
+		var err error
+		shortstack.Do(func() { ws, err = s.dialWS(dctx, u) })
 		close(done)
 		t.Stop()
 		cancel()
@@ -124,23 +128,4 @@ func (c *Client) serveSub(ctx context.Context, s *session, b *reportBuf, ws *web
 			pingT.Reset(pingInt)
 		}
 	}
-}
-
-// dialAside runs dial on a goroutine of its own. A TLS handshake needs tens
-// of KB of stack (the ML-KEM key exchange works on stack arrays); a
-// long-lived goroutine that grew that much keeps it (a GC only halves a
-// stack, and only when three quarters are unused), which was most of a
-// fleet device's memory. The short-lived goroutine takes the big stack away.
-func dialAside[T any](dial func() (T, error)) (T, error) {
-	type result struct {
-		v   T
-		err error
-	}
-	ch := make(chan result, 1)
-	go func() {
-		v, err := dial()
-		ch <- result{v, err}
-	}()
-	r := <-ch
-	return r.v, r.err
 }

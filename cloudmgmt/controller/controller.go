@@ -22,6 +22,7 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/netdevd/netdevd/cloudmgmt/wire"
+	"github.com/netdevd/netdevd/internal/shortstack"
 )
 
 // Config is the controller's inventory and behaviour.
@@ -536,55 +537,67 @@ func (s *Server) mainLoop(d *device, p *peer, t *token, host string, dl time.Dur
 			return
 		}
 		ws.SetReadDeadline(time.Now().Add(dl))
-		if mt != websocket.TextMessage {
-			closeWith(p, websocket.CloseUnsupportedData, "binary frame")
-			return
-		}
-		f, err := wire.DecodeFrame(data, wire.ToController)
-		if err != nil {
-			closeWith(p, websocket.CloseProtocolError, err.Error())
-			return
-		}
-		switch f.Type {
-		case wire.TypeKeepalive:
-			s.mu.Lock()
-			d.keepalives++
-			d.lastKASeq = f.Seq
-			drop := s.faults.DropKeepaliveAcks
-			s.mu.Unlock()
-			if !drop {
-				p.write(websocket.TextMessage, wire.KeepaliveAck(f.Seq))
-			}
-		case wire.TypeSubconnRequest:
-			urls := map[string]string{}
-			s.mu.Lock()
-			none := s.faults.NoSubconn
-			s.mu.Unlock()
-			scheme := "wss"
-			if s.cfg.Plain {
-				scheme = "ws"
-			}
-			for _, svc := range f.Services {
-				if !none && contains(s.cfg.Services, svc) {
-					urls[svc] = scheme + "://" + host + wire.PathSub + svc + "/" + t.session
-				}
-			}
-			p.write(websocket.TextMessage, wire.SubconnURLs(urls))
-		case wire.TypeExecResult:
-			var id string
-			json.Unmarshal(f.ID, &id)
-			s.mu.Lock()
-			wch := d.waiters[id]
-			delete(d.waiters, id)
-			s.mu.Unlock()
-			if wch != nil {
-				wch <- ExecResult{Output: f.Output, OK: f.OK}
-			}
-		default:
-			closeWith(p, websocket.CloseProtocolError, "unexpected "+f.Type)
+		keep := false
+		// decoding and answering need a deeper stack than the waiting
+		// reader: keep that off the connection's goroutine
+		shortstack.Do(func() { keep = s.mainFrame(d, p, t, host, mt, data) })
+		if !keep {
 			return
 		}
 	}
+}
+
+// mainFrame handles one frame of a main connection; false ends it.
+func (s *Server) mainFrame(d *device, p *peer, t *token, host string, mt int, data []byte) bool {
+	if mt != websocket.TextMessage {
+		closeWith(p, websocket.CloseUnsupportedData, "binary frame")
+		return false
+	}
+	f, err := wire.DecodeFrame(data, wire.ToController)
+	if err != nil {
+		closeWith(p, websocket.CloseProtocolError, err.Error())
+		return false
+	}
+	switch f.Type {
+	case wire.TypeKeepalive:
+		s.mu.Lock()
+		d.keepalives++
+		d.lastKASeq = f.Seq
+		drop := s.faults.DropKeepaliveAcks
+		s.mu.Unlock()
+		if !drop {
+			p.write(websocket.TextMessage, wire.KeepaliveAck(f.Seq))
+		}
+	case wire.TypeSubconnRequest:
+		urls := map[string]string{}
+		s.mu.Lock()
+		none := s.faults.NoSubconn
+		s.mu.Unlock()
+		scheme := "wss"
+		if s.cfg.Plain {
+			scheme = "ws"
+		}
+		for _, svc := range f.Services {
+			if !none && contains(s.cfg.Services, svc) {
+				urls[svc] = scheme + "://" + host + wire.PathSub + svc + "/" + t.session
+			}
+		}
+		p.write(websocket.TextMessage, wire.SubconnURLs(urls))
+	case wire.TypeExecResult:
+		var id string
+		json.Unmarshal(f.ID, &id)
+		s.mu.Lock()
+		wch := d.waiters[id]
+		delete(d.waiters, id)
+		s.mu.Unlock()
+		if wch != nil {
+			wch <- ExecResult{Output: f.Output, OK: f.OK}
+		}
+	default:
+		closeWith(p, websocket.CloseProtocolError, "unexpected "+f.Type)
+		return false
+	}
+	return true
 }
 
 func contains(list []string, s string) bool {
@@ -658,38 +671,48 @@ func (s *Server) subLoop(d *device, p *peer, svc string, dl time.Duration) {
 			return
 		}
 		ws.SetReadDeadline(time.Now().Add(dl))
-		if mt != websocket.TextMessage {
-			closeWith(p, websocket.CloseUnsupportedData, "binary frame")
+		keep := false
+		shortstack.Do(func() { keep = s.subFrame(d, p, svc, mt, data) })
+		if !keep {
 			return
-		}
-		f, err := wire.DecodeFrame(data, wire.ToController)
-		if err != nil || f.Type != wire.TypeReport || f.Service != svc {
-			closeWith(p, websocket.CloseProtocolError, "expected a report for "+svc)
-			return
-		}
-		s.mu.Lock()
-		rl := d.reports[svc]
-		if rl == nil {
-			rl = &reportLog{}
-			d.reports[svc] = rl
-		}
-		if f.Seq > rl.LastSeq {
-			rl.LastSeq = f.Seq
-			rl.Received++
-			rl.Reports = append(rl.Reports, Report{Seq: f.Seq, Time: f.Time, Data: f.Data})
-			if over := len(rl.Reports) - s.cfg.KeepReports; over > 0 {
-				rl.Reports = append([]Report(nil), rl.Reports[over:]...)
-			}
-		} else {
-			rl.Duplicates++
-		}
-		ack := rl.LastSeq
-		drop := s.faults.DropReportAcks
-		s.mu.Unlock()
-		if !drop {
-			p.write(websocket.TextMessage, wire.ReportAck(ack))
 		}
 	}
+}
+
+// subFrame handles one frame of a sub-connection (a report); false ends it.
+func (s *Server) subFrame(d *device, p *peer, svc string, mt int, data []byte) bool {
+	if mt != websocket.TextMessage {
+		closeWith(p, websocket.CloseUnsupportedData, "binary frame")
+		return false
+	}
+	f, err := wire.DecodeFrame(data, wire.ToController)
+	if err != nil || f.Type != wire.TypeReport || f.Service != svc {
+		closeWith(p, websocket.CloseProtocolError, "expected a report for "+svc)
+		return false
+	}
+	s.mu.Lock()
+	rl := d.reports[svc]
+	if rl == nil {
+		rl = &reportLog{}
+		d.reports[svc] = rl
+	}
+	if f.Seq > rl.LastSeq {
+		rl.LastSeq = f.Seq
+		rl.Received++
+		rl.Reports = append(rl.Reports, Report{Seq: f.Seq, Time: f.Time, Data: f.Data})
+		if over := len(rl.Reports) - s.cfg.KeepReports; over > 0 {
+			rl.Reports = append([]Report(nil), rl.Reports[over:]...)
+		}
+	} else {
+		rl.Duplicates++
+	}
+	ack := rl.LastSeq
+	drop := s.faults.DropReportAcks
+	s.mu.Unlock()
+	if !drop {
+		p.write(websocket.TextMessage, wire.ReportAck(ack))
+	}
+	return true
 }
 
 // inject sends one misbehaviour to a connection.

@@ -185,7 +185,7 @@ func benchConfigToEstablished(ctx context.Context, c *benchConfig) ([]Row, error
 	return []Row{stat("config typed → Established (in-process daemon, TLS, loopback)", "ms", a).
 		withBaseline("TLS handshake + 1 HTTPS request", b).
 		target("≤ 20 ms", 20, false).
-		note("device: TCP+TLS, auth, register, 2nd TCP+TLS + WebSocket upgrade")}, nil
+		note("device: TCP+TLS, auth, register and the WebSocket upgrade on that one connection")}, nil
 }
 
 // tlsPlusRequest is one fresh TLS connection and one POST auth.
