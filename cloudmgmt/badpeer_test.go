@@ -147,6 +147,7 @@ func TestExecAndTelemetry(t *testing.T) {
 		o.Telemetry = func() map[string]any { return map[string]any{"uptime": 42} }
 		o.Sysname = func() string { return "edge1" }
 	}, nil)
+	waitFor(t, "the controller holds the connection", func() bool { return c.connected("SN1") })
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
 	r, err := c.Exec(ctx, "SN1", []string{"display version", "quit"})

@@ -28,6 +28,9 @@ func TestDebugOutput(t *testing.T) {
 	if token == "" {
 		t.Fatal("no token")
 	}
+	// the device is Established on reading the 101; the controller holds
+	// the connection a moment later
+	waitFor(t, "the controller holds the connection", func() bool { return c.connected("SN1") })
 	ctx := context.Background()
 	if _, err := c.Exec(ctx, "SN1", []string{"local-user x", "password simple Secr3tPW", "cloud-management unbinding-code CODE-123",
 		"backup startup-configuration to sftp://u@192.0.2.9/c.cfg", "AnswerPW-99"}); err != nil {
