@@ -49,19 +49,31 @@ func serveCounting(t *testing.T, srv *controller.Server, wrap func(http.Handler)
 	return cl, ln.Addr().(*net.TCPAddr).Port
 }
 
+// connectWithSubs runs a device against the controller on port until the
+// controller holds both of its sub-connections.
+func connectWithSubs(t *testing.T, srv *controller.Server, port int) *testDev {
+	d := newDev(t, nil)
+	d.SetConfig(cloudCfg("cloud.test", port), nil, hosts("cloud.test"))
+	d.waitState(t, "Established")
+	waitSubs(t, srv)
+	return d
+}
+
+func waitSubs(t *testing.T, srv *controller.Server) {
+	t.Helper()
+	waitFor(t, "both sub-connections", func() bool {
+		ds := srv.Devices()
+		return len(ds) == 1 && len(ds[0].Subconns) == 2
+	})
+}
+
 // The main WebSocket is upgraded on the connection that carried
 // authentication and registration: 3 TCP+TLS connections per device (that
 // one and two sub-connections), not 4.
 func TestMainUpgradeReusesAuthConnection(t *testing.T) {
 	srv := controller.New(controller.Config{Serials: []string{"SN1"}})
 	cl, port := serveCounting(t, srv, func(h http.Handler) http.Handler { return h })
-	d := newDev(t, nil)
-	d.SetConfig(cloudCfg("cloud.test", port), nil, hosts("cloud.test"))
-	d.waitState(t, "Established")
-	waitFor(t, "both sub-connections", func() bool {
-		ds := srv.Devices()
-		return len(ds) == 1 && len(ds[0].Subconns) == 2
-	})
+	connectWithSubs(t, srv, port)
 	if n := cl.n.Load(); n != 3 {
 		t.Fatalf("%d connections for auth+register+main+2 subs, want 3", n)
 	}
@@ -79,13 +91,7 @@ func TestMainUpgradeAfterConnectionClose(t *testing.T) {
 			h.ServeHTTP(w, r)
 		})
 	})
-	d := newDev(t, nil)
-	d.SetConfig(cloudCfg("cloud.test", port), nil, hosts("cloud.test"))
-	d.waitState(t, "Established")
-	waitFor(t, "both sub-connections", func() bool {
-		ds := srv.Devices()
-		return len(ds) == 1 && len(ds[0].Subconns) == 2
-	})
+	connectWithSubs(t, srv, port)
 	// auth, register, main, 2 subs: each on its own connection
 	if n := cl.n.Load(); n != 5 {
 		t.Fatalf("%d connections, want 5 (every request closed by the server)", n)
@@ -180,10 +186,7 @@ func TestBusyControllerRetryAfter(t *testing.T) {
 	}
 	d.clk.Advance(w)
 	d.waitState(t, "Established")
-	waitFor(t, "both sub-connections", func() bool {
-		ds := srv.Devices()
-		return len(ds) == 1 && len(ds[0].Subconns) == 2
-	})
+	waitSubs(t, srv)
 	// busy + 500 on the first connection (parked through the wait), then
 	// auth/register/main on a second one, and two sub-connections
 	if n := cl.n.Load(); n != 4 {
