@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -46,34 +47,14 @@ func TestFleetOf100AgainstCloudsim(t *testing.T) {
 		t.Fatalf("serials file has %d serials:\n%.200s", lines, b)
 	}
 
-	port, admin := freePort(t), freePort(t)
-	tlsDir := filepath.Join(dir, "tls")
-	cs := exec.Command(bin("cloudsim"), "run", "--listen", fmt.Sprintf("127.0.0.1:%d", port),
-		"--admin-listen", fmt.Sprintf("127.0.0.1:%d", admin), "--serials", serials, "--tls-dir", tlsDir,
-		"--log-level", "error")
-	csOut := &strings.Builder{}
-	cs.Stdout, cs.Stderr = csOut, csOut
-	if err := cs.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { cs.Process.Kill(); cs.Wait() })
-	waitFor(t, 10*time.Second, "cloudsim listening", func() bool {
-		_, err := os.Stat(filepath.Join(tlsDir, "ca.pem"))
-		return err == nil && strings.Contains(csOut.String(), "listening")
-	})
-
-	report := filepath.Join(dir, "report.json")
-	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
-	defer cancel()
+	cs := startFleetCloudsim(t, dir, serials)
 	start := time.Now()
-	out, err := exec.CommandContext(ctx, bin("netdevd"), "fleet", "--count", fmt.Sprint(n),
-		"--serial-prefix", "TFLEET", "--controller", fmt.Sprintf("https://127.0.0.1:%d", port),
-		"--ca-file", filepath.Join(tlsDir, "ca.pem"), "--exit-when-established", "--duration", "60s",
-		"--json", report).CombinedOutput()
+	out, err := runFleetJSON(t, cs, n, "TFLEET", filepath.Join(dir, "report.json"))
 	wall := time.Since(start)
 	if err != nil {
-		t.Fatalf("netdevd fleet: %v\n%s\ncloudsim:\n%s", err, out, csOut)
+		t.Fatalf("netdevd fleet: %v\n%s\ncloudsim:\n%s", err, out, cs.out)
 	}
+	admin, report := cs.admin, filepath.Join(dir, "report.json")
 	summary := regexp.MustCompile(`(?m)^fleet t=\d+s established=(\d+)/100 connecting=\d+ waiting=\d+ idle=\d+ reports/s=\d+ `)
 	m := summary.FindAllStringSubmatch(string(out), -1)
 	if len(m) == 0 || m[len(m)-1][1] != "100" {
@@ -136,6 +117,105 @@ func TestFleetOf100AgainstCloudsim(t *testing.T) {
 			t.Fatalf("device %+v never connected", d)
 		}
 	}
+}
+
+// fleetCloudsim is a cloudsim process for a fleet test.
+type fleetCloudsim struct {
+	port, admin int
+	tlsDir      string
+	out         *strings.Builder
+}
+
+// startFleetCloudsim starts cloudsim on loopback with the serials file and
+// extra flags; the test's cleanup stops it.
+func startFleetCloudsim(t *testing.T, dir, serials string, extra ...string) *fleetCloudsim {
+	t.Helper()
+	cs := &fleetCloudsim{port: freePort(t), admin: freePort(t), tlsDir: filepath.Join(dir, "tls"), out: &strings.Builder{}}
+	cmd := exec.Command(bin("cloudsim"), append([]string{"run", "--listen", fmt.Sprintf("127.0.0.1:%d", cs.port),
+		"--admin-listen", fmt.Sprintf("127.0.0.1:%d", cs.admin), "--serials", serials, "--tls-dir", cs.tlsDir,
+		"--log-level", "error"}, extra...)...)
+	cmd.Stdout, cmd.Stderr = cs.out, cs.out
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
+	waitFor(t, 10*time.Second, "cloudsim listening", func() bool {
+		_, err := os.Stat(filepath.Join(cs.tlsDir, "ca.pem"))
+		return err == nil && strings.Contains(cs.out.String(), "listening")
+	})
+	return cs
+}
+
+// runFleetJSON runs `netdevd fleet` against cs until every device is
+// Established and settled, writing its report to report.
+func runFleetJSON(t *testing.T, cs *fleetCloudsim, n int, prefix, report string) ([]byte, error) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
+	defer cancel()
+	return exec.CommandContext(ctx, bin("netdevd"), "fleet", "--count", fmt.Sprint(n),
+		"--serial-prefix", prefix, "--controller", fmt.Sprintf("https://127.0.0.1:%d", cs.port),
+		"--ca-file", filepath.Join(cs.tlsDir, "ca.pem"), "--exit-when-established", "--duration", "60s",
+		"--json", report).CombinedOutput()
+}
+
+// TestFleetPacedByAdmissionControl: a cloudsim with admission control
+// (--admit-window) answers part of a starting fleet "busy" with
+// Retry-After; the devices come back at their slots and all get in.
+func TestFleetPacedByAdmissionControl(t *testing.T) {
+	const n = 200 // rate max(50, 200/2 s) = 100/s, burst 20: most start busy
+	dir := t.TempDir()
+	serials := filepath.Join(dir, "serials")
+	if out, err := exec.Command(bin("netdevd"), "fleet", "--count", fmt.Sprint(n), "--serial-prefix", "TPACE",
+		"--write-serials", serials).CombinedOutput(); err != nil {
+		t.Fatalf("fleet --write-serials: %v\n%s", err, out)
+	}
+	cs := startFleetCloudsim(t, dir, serials, "--admit-window", "2s")
+	report := filepath.Join(dir, "report.json")
+	out, err := runFleetJSON(t, cs, n, "TPACE", report)
+	if err != nil {
+		t.Fatalf("netdevd fleet: %v\n%s\ncloudsim:\n%s", err, out, cs.out)
+	}
+	var r struct {
+		Established int    `json:"established"`
+		Failed      uint64 `json:"failed_events"`
+	}
+	raw, err := os.ReadFile(report)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := json.Unmarshal(raw, &r); err != nil {
+		t.Fatal(err)
+	}
+	adm, err := httpGetJSON(fmt.Sprintf("http://127.0.0.1:%d/admission", cs.admin))
+	if err != nil {
+		t.Fatal(err)
+	}
+	busy, _ := adm["busy"].(float64)
+	admitted, _ := adm["admitted"].(float64)
+	if r.Established != n || busy < 1 || int(admitted) < n {
+		t.Fatalf("established %d of %d, busy answers %v, admitted %v: %s", r.Established, n, busy, admitted, raw)
+	}
+	// every busy answer is a failed attempt the device saw (CLOUD_FAILED)
+	if r.Failed < uint64(busy) {
+		t.Fatalf("%d failed attempts for %v busy answers", r.Failed, busy)
+	}
+	if !strings.Contains(string(out), "established=200/200") {
+		t.Fatalf("no summary at 200/200:\n%s", out)
+	}
+}
+
+// httpGetJSON fetches a JSON object (cloudsim's loopback admin endpoint).
+func httpGetJSON(url string) (map[string]any, error) {
+	resp, err := http.Get(url)
+	if err != nil {
+		return nil, err
+	}
+	defer resp.Body.Close()
+	var v map[string]any
+	if err := json.NewDecoder(resp.Body).Decode(&v); err != nil {
+		return nil, fmt.Errorf("%s: %w", url, err)
+	}
+	return v, nil
 }
 
 func TestFleetFlagErrors(t *testing.T) {

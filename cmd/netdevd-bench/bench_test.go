@@ -12,14 +12,17 @@ import (
 )
 
 // realNetdevd builds the netdevd binary once for the tests that need it.
-func realNetdevd(t *testing.T) string {
+func realNetdevd(t *testing.T) string { return realBinary(t, "netdevd") }
+
+// realBinary builds ../NAME (cmd/NAME) into a temporary directory.
+func realBinary(t *testing.T, name string) string {
 	t.Helper()
 	if testing.Short() {
-		t.Skip("builds netdevd")
+		t.Skip("builds " + name)
 	}
-	bin := filepath.Join(t.TempDir(), "netdevd")
-	if out, err := exec.Command("go", "build", "-o", bin, "../netdevd").CombinedOutput(); err != nil {
-		t.Fatalf("go build netdevd: %v\n%s", err, out)
+	bin := filepath.Join(t.TempDir(), name)
+	if out, err := exec.Command("go", "build", "-o", bin, "../"+name).CombinedOutput(); err != nil {
+		t.Fatalf("go build %s: %v\n%s", name, err, out)
 	}
 	return bin
 }
@@ -144,6 +147,28 @@ func TestQuickMeasurementsWriteResults(t *testing.T) {
 	}
 	if !strings.Contains(out.String(), "skipped") {
 		t.Fatalf("table:\n%s", out.String())
+	}
+}
+
+// A small fleet through the whole fleet measurement with the real
+// binaries: two shards, cold start, controller memory through cloudsim's
+// admin endpoint, both restarts; every row carries a number from a run.
+func TestSmallFleetWithRestarts(t *testing.T) {
+	nd, cs := realBinary(t, "netdevd"), realBinary(t, "cloudsim")
+	code, out, errs := runBench(t, "--only", "fleet", "--fleet", "40", "--fleet-shard", "20",
+		"--fleet-admit-window", "2s", "--netdevd-bin", nd, "--cloudsim-bin", cs)
+	if code != 0 {
+		t.Fatalf("status %d\nstderr:\n%s\nstdout:\n%s", code, errs, out)
+	}
+	for _, want := range []string{
+		"fleet 40: start → all Established", "2 cloudsim+fleet pair(s)",
+		"fleet 40: memory per device, both sides", "device side", "controller side",
+		"fleet 40 restart, jitter only: all reconnected", "fleet 40 restart, jitter only: reconnections in the busiest second",
+		"fleet 40 restart, admission 2s: all reconnected", "40 down events", "per-second curve: ",
+	} {
+		if !strings.Contains(out, want) {
+			t.Errorf("table lacks %q:\n%s", want, out)
+		}
 	}
 }
 
