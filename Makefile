@@ -22,7 +22,10 @@ deps:
 # that start the real binaries (they need root for network namespaces).
 test: deps build
 	$(GO) vet ./...
-	$(GO) test -race -count=1 -timeout 20m $$($(GO) list ./... | grep -v /tests)
+	$(GO) test -race -count=1 -timeout 20m $$($(GO) list ./... | grep -v -e /tests -e /cmd/netdevd-bench)
+	# the bench's tests build and start whole fleets and controllers: alone,
+	# so that their load does not starve the other packages' tests
+	$(GO) test -race -count=1 -timeout 10m ./cmd/netdevd-bench/
 	# readline races inside its own resize handling, so the tests that run
 	# the real readline skip under -race; they run here without it.
 	$(GO) test -count=1 -timeout 10m ./cli/shell/ ./sshd/ -run 'Interactive|RealReadline|Monitor'

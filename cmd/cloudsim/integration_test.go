@@ -202,7 +202,7 @@ func TestFailoverRealCloudsim(t *testing.T) {
 		nil, names("primary.test", "backup1.test", "backup2.test"))
 	waitFor(t, "on primary", 10*time.Second, d.on("primary.test"))
 	t.Logf("config → Established (loopback TLS, real cloudsim): %v", time.Since(start))
-	waitFor(t, "primary sees it", 5*time.Second, func() bool { return p.connected(t) })
+	waitFor(t, "primary sees it", 15*time.Second, func() bool { return p.connected(t) })
 
 	n := 0
 	report := func(k int) {
@@ -213,7 +213,7 @@ func TestFailoverRealCloudsim(t *testing.T) {
 	}
 	acked := func() bool { return d.PendingReports("log") == 0 }
 	report(20)
-	waitFor(t, "acked on primary", 5*time.Second, acked)
+	waitFor(t, "acked on primary", 15*time.Second, acked)
 	fromPrimary := p.logSeqs(t)
 
 	start = time.Now()
@@ -222,7 +222,7 @@ func TestFailoverRealCloudsim(t *testing.T) {
 	waitFor(t, "on backup1", 10*time.Second, d.on("backup1.test"))
 	t.Logf("primary killed → Established on backup1: %v", time.Since(start))
 	report(10)
-	waitFor(t, "acked on backup1", 5*time.Second, acked)
+	waitFor(t, "acked on backup1", 15*time.Second, acked)
 
 	p.start(t) // primary back: no preemption
 	time.Sleep(1500 * time.Millisecond)
@@ -233,7 +233,7 @@ func TestFailoverRealCloudsim(t *testing.T) {
 	b1.kill()
 	report(10)
 	waitFor(t, "on backup2", 10*time.Second, d.on("backup2.test"))
-	waitFor(t, "acked on backup2", 5*time.Second, acked)
+	waitFor(t, "acked on backup2", 15*time.Second, acked)
 	fromB2 := b2.logSeqs(t)
 
 	seen := map[uint64]int{}
@@ -265,7 +265,7 @@ func TestBadPeersRealCloudsim(t *testing.T) {
 	controller.EnsureTLS(other, []string{"x"})
 	d := startDevice(t, caPool(t, other))
 	d.SetConfig(config.Cloud{ServerDomain: "primary.test", ServerPort: s.port, Keepalive: 10, Ping: 10}, nil, names("primary.test"))
-	waitFor(t, "failure", 5*time.Second, func() bool { return d.Status().FailureReason != "" })
+	waitFor(t, "failure", 15*time.Second, func() bool { return d.Status().FailureReason != "" })
 	if r := d.Status().FailureReason; !strings.HasPrefix(r, "TLS certificate not trusted (Details:") {
 		t.Fatal(r)
 	}
@@ -279,13 +279,13 @@ func TestBadPeersRealCloudsim(t *testing.T) {
 		t.Fatal(out, err)
 	}
 	d2.SetConfig(config.Cloud{ServerDomain: "primary.test", ServerPort: s.port, Keepalive: 10, Ping: 10}, nil, names("primary.test"))
-	waitFor(t, "failure", 5*time.Second, func() bool { return d2.Status().FailureReason != "" })
+	waitFor(t, "failure", 15*time.Second, func() bool { return d2.Status().FailureReason != "" })
 	if st := d2.Status(); st.FailureReason != "Authentication failed (Details:injected)" || st.DeviceState != "Bound_elsewhere" {
 		t.Fatalf("%q %s", st.FailureReason, st.DeviceState)
 	}
 	run("fault", "reject_auth=0")
 	d2.Reset()
-	waitFor(t, "recovered", 5*time.Second, d2.on("primary.test"))
+	waitFor(t, "recovered", 15*time.Second, d2.on("primary.test"))
 
 	// exec through the CLI
 	out, err := run("exec", "--serial", "SN1", "display version")
@@ -300,11 +300,11 @@ func TestBadPeersRealCloudsim(t *testing.T) {
 	if out, err := run("inject", "oversize"); err != nil {
 		t.Fatal(out, err)
 	}
-	waitFor(t, "down", 5*time.Second, func() bool { return d2.Status().LastDownReason != "" })
+	waitFor(t, "down", 15*time.Second, func() bool { return d2.Status().LastDownReason != "" })
 	if r := d2.Status().LastDownReason; r != "protocol error (Details:frame over 64 KiB (close 1009))" {
 		t.Fatal(r)
 	}
-	waitFor(t, "recovered", 5*time.Second, d2.on("primary.test"))
+	waitFor(t, "recovered", 15*time.Second, d2.on("primary.test"))
 }
 
 // TestAdmitWindowFlag: --admit-window reaches the controller (admin view).
