@@ -84,7 +84,9 @@ func (c *Client) serveSub(ctx context.Context, s *session, b *reportBuf, ws *web
 	pingInt := time.Duration(s.ping) * time.Second
 	pingT := c.clk.NewTimer(pingInt)
 	missed := 0
-	w.ping()
+	// writes (JSON, TLS) run aside: this goroutine waits for the whole life
+	// of the sub-connection and would keep their stack
+	shortstack.DoErr(w.ping)
 	end := func(err error, code int) error {
 		pingT.Stop()
 		cancel()
@@ -93,11 +95,8 @@ func (c *Client) serveSub(ctx context.Context, s *session, b *reportBuf, ws *web
 		return err
 	}
 	for {
-		for _, r := range b.due() {
-			if err := w.write(wire.Report(b.svc, r.seq, r.time, r.data)); err != nil {
-				return end(fmt.Errorf("%s", shortErr(err)), 0)
-			}
-			b.markSent(r.seq)
+		if err := shortstack.DoErr(func() error { return sendDue(w, b) }); err != nil {
+			return end(fmt.Errorf("%s", shortErr(err)), 0)
 		}
 		select {
 		case <-ctx.Done():
@@ -122,10 +121,21 @@ func (c *Client) serveSub(ctx context.Context, s *session, b *reportBuf, ws *web
 			if missed >= 3 {
 				return end(fmt.Errorf("ping timeout"), websocket.CloseNormalClosure)
 			}
-			if err := w.ping(); err != nil {
+			if err := shortstack.DoErr(w.ping); err != nil {
 				return end(fmt.Errorf("%s", shortErr(err)), 0)
 			}
 			pingT.Reset(pingInt)
 		}
 	}
+}
+
+// sendDue writes the buffer's due reports, in order.
+func sendDue(w *wsConn, b *reportBuf) error {
+	for _, r := range b.due() {
+		if err := w.write(wire.Report(b.svc, r.seq, r.time, r.data)); err != nil {
+			return err
+		}
+		b.markSent(r.seq)
+	}
+	return nil
 }

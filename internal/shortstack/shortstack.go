@@ -19,3 +19,10 @@ func Do(fn func()) {
 	}()
 	<-done
 }
+
+// DoErr is Do for work that returns an error.
+func DoErr(fn func() error) error {
+	var err error
+	Do(func() { err = fn() })
+	return err
+}
