@@ -2,13 +2,17 @@ package main
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
+	"time"
 )
 
 // realNetdevd builds the netdevd binary once for the tests that need it.
@@ -40,7 +44,11 @@ func runBench(t *testing.T, args ...string) (int, string, string) {
 // A missing binary is a failed measurement: non-zero status, the reason on
 // stderr, nothing at all on stdout (no table, no number).
 func TestMissingBinaryFailsLoudly(t *testing.T) {
-	for _, only := range []string{"idle", "sshexec", "prompt", "fleet"} {
+	steps := []string{"idle", "sshexec", "prompt", "fleet"}
+	if netemSkip() == "" { // elsewhere the netem step skips before it looks at binaries
+		steps = append(steps, "netem")
+	}
+	for _, only := range steps {
 		t.Run(only, func(t *testing.T) {
 			code, out, errs := runBench(t, "--only", only, "--netdevd-bin", "/nonexistent/netdevd",
 				"--cloudsim-bin", "/nonexistent/cloudsim", "--fleet", "10")
@@ -106,8 +114,14 @@ func TestQuickMeasurementsWriteResults(t *testing.T) {
 	}
 	dir := t.TempDir()
 	jsonPath, md := filepath.Join(dir, "results.json"), filepath.Join(dir, "benchmarks.md")
+	args := []string{"--only", "config,failover,netem", "--runs", "3", "--results", jsonPath, "--markdown", md}
+	wantMeasured := 2
+	if netemSkip() == "" { // netem measured here: it boots the real binaries
+		args = append(args, "--netdevd-bin", realBinary(t, "netdevd"), "--cloudsim-bin", realBinary(t, "cloudsim"))
+		wantMeasured += 2
+	}
 	var out, errb bytes.Buffer
-	code := run([]string{"--only", "config,failover,netem", "--runs", "3", "--results", jsonPath, "--markdown", md}, &out, &errb)
+	code := run(args, &out, &errb)
 	if code != 0 {
 		t.Fatalf("status %d\n%s", code, errb.String())
 	}
@@ -138,14 +152,14 @@ func TestQuickMeasurementsWriteResults(t *testing.T) {
 			t.Errorf("baseline missing: %+v", r)
 		}
 	}
-	if measured != 2 {
+	if measured != wantMeasured {
 		t.Fatalf("%d measured rows:\n%s", measured, out.String())
 	}
 	mdText, _ := os.ReadFile(md)
 	if !strings.Contains(string(mdText), "| config typed") || !strings.Contains(string(mdText), "cores") {
 		t.Fatalf("markdown:\n%s", mdText)
 	}
-	if !strings.Contains(out.String(), "skipped") {
+	if netemSkip() != "" && !strings.Contains(out.String(), "skipped") {
 		t.Fatalf("table:\n%s", out.String())
 	}
 }
@@ -204,5 +218,130 @@ PASS
 	}
 	if _, err := parseGoBench("FAIL\n"); err == nil {
 		t.Fatal("no benchmark lines accepted")
+	}
+}
+
+// requireSite: root, ip and dnsmasq for a netns site. A missing one skips
+// the test, or fails it with CI=true, where it must not pass by not running.
+func requireSite(t *testing.T) {
+	t.Helper()
+	var missing []string
+	if os.Geteuid() != 0 {
+		missing = append(missing, "root (network namespaces)")
+	}
+	for _, c := range []string{"ip", "dnsmasq"} {
+		if _, err := exec.LookPath(c); err != nil {
+			missing = append(missing, c)
+		}
+	}
+	if len(missing) == 0 {
+		return
+	}
+	if os.Getenv("CI") == "true" {
+		t.Fatalf("prerequisite missing in CI: %s", strings.Join(missing, ", "))
+	}
+	t.Skipf("prerequisite missing: %s", strings.Join(missing, ", "))
+}
+
+// checkSiteGone: no namespace of this process's sites is left, and every
+// child process started since before (children then) was reaped.
+func checkSiteGone(t *testing.T, before []int) {
+	t.Helper()
+	out, err := exec.Command("ip", "netns", "list").CombinedOutput()
+	if err != nil {
+		t.Fatalf("ip netns list: %v\n%s", err, out)
+	}
+	mine := fmt.Sprintf("-%d-", os.Getpid())
+	for _, l := range strings.Split(string(out), "\n") {
+		if f := strings.Fields(l); len(f) > 0 && strings.HasPrefix(f[0], "ndb-netem-") && strings.Contains(f[0], mine) {
+			t.Errorf("namespace %s left behind", f[0])
+		}
+	}
+	for _, pid := range children(os.Getpid()) {
+		if !slices.Contains(before, pid) {
+			t.Errorf("child process %d left (running or unreaped)", pid)
+		}
+	}
+}
+
+// The whole netem measurement except the qdisc (delay 0: this kernel may
+// lack netem): namespaces, veth, dnsmasq with option 253, cloudsim, a
+// factory-booted `netdevd run` per run, DHCP_BOUND → CLOUD_ESTABLISHED from
+// its log buffer, and a teardown that leaves nothing behind.
+func TestNetemSiteDelayZero(t *testing.T) {
+	requireSite(t)
+	c := &benchConfig{netdevdBin: realBinary(t, "netdevd"), cloudsimBin: realBinary(t, "cloudsim")}
+	before := children(os.Getpid())
+	ds, err := measureLeaseToEstablished(context.Background(), c, 0, 2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(ds) != 2 {
+		t.Fatalf("%d durations, want 2: %v", len(ds), ds)
+	}
+	for i, d := range ds {
+		if d <= 0 || d > bootLimit {
+			t.Errorf("run %d: lease → Established %v", i+1, d)
+		}
+	}
+	t.Logf("lease → Established without delay: %v", ds)
+	checkSiteGone(t, before)
+}
+
+// A site process that fails (here cloudsim, at once) is an error naming
+// it, and the half-built site is torn down all the same.
+func TestNetemSiteFailureCleansUp(t *testing.T) {
+	requireSite(t)
+	fake := filepath.Join(t.TempDir(), "cloudsim")
+	if err := os.WriteFile(fake, []byte("#!/bin/sh\necho broken >&2\nexit 3\n"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	c := &benchConfig{netdevdBin: fake, cloudsimBin: fake}
+	before := children(os.Getpid())
+	ds, err := measureLeaseToEstablished(context.Background(), c, 0, 2)
+	if err == nil || ds != nil {
+		t.Fatalf("durations %v, error %v", ds, err)
+	}
+	if !strings.Contains(err.Error(), "cloudsim exited unexpectedly") || !strings.Contains(err.Error(), "broken") {
+		t.Fatalf("error does not say what failed: %v", err)
+	}
+	checkSiteGone(t, before)
+}
+
+// Where netem is missing the row is skipped with the reason, and has no
+// number.
+func TestNetemSkippedWithReason(t *testing.T) {
+	reason := netemSkip()
+	if reason == "" {
+		t.Skip("netem exists here: TestQuickMeasurementsWriteResults measures it")
+	}
+	code, out, errs := runBench(t, "--only", "netem")
+	if code != 0 {
+		t.Fatalf("status %d\n%s", code, errs)
+	}
+	if !strings.Contains(out, netemSkippedName) || !strings.Contains(out, "skipped") || !strings.Contains(out, reason) {
+		t.Fatalf("table does not skip with the reason %q:\n%s", reason, out)
+	}
+}
+
+// The rows: milliseconds, and round trips of 2·delay with the ratio to the
+// 6-RTT minimum; no pass/fail verdict.
+func TestNetemRows(t *testing.T) {
+	ds := []time.Duration{400 * time.Millisecond, 300 * time.Millisecond, 350 * time.Millisecond}
+	rows := netemRows(25*time.Millisecond, ds)
+	if len(rows) != 2 {
+		t.Fatalf("%d rows", len(rows))
+	}
+	for i := range rows {
+		if err := rows[i].check(); err != nil || rows[i].Runs != 3 || rows[i].Meets != nil {
+			t.Fatalf("row %+v: %v", rows[i], err)
+		}
+	}
+	if r := rows[0]; r.Name != "lease → Established under netem (RTT 50 ms)" || r.Unit != "ms" || r.Median != 350 {
+		t.Errorf("%+v", r)
+	}
+	if r := rows[1]; r.Unit != "RTT" || r.Median != 7 || r.Min != 6 || r.Max != 8 ||
+		!strings.Contains(r.Note, "1.17× the 6-RTT minimum") || r.Target != "≥ 6 RTT minimum" {
+		t.Errorf("%+v", r)
 	}
 }

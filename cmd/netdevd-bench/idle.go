@@ -96,13 +96,3 @@ func benchIdle(ctx context.Context, c *benchConfig) ([]Row, error) {
 			note(fmt.Sprintf("%.0f ms user+system in %.1f s (1 window)", ms(cpu1-cpu0), window.Seconds())),
 	}, nil
 }
-
-// benchNetem: lease → Established under tc netem delay on a netns veth.
-// Runs only where netem exists; otherwise a skipped row says why.
-func benchNetem(ctx context.Context, c *benchConfig) ([]Row, error) {
-	name := "lease → Established round trips under netem delay"
-	if reason := netemMissing(); reason != "" {
-		return []Row{{Name: name, Skipped: reason}}, nil
-	}
-	return []Row{{Name: name, Skipped: "netem is available but this measurement is not implemented yet (time box)"}}, nil
-}
