@@ -488,6 +488,10 @@ func (s *session) dialWSOn(ctx context.Context, u *url.URL, conn net.Conn) (*web
 	s.c.debugf(DebugPacket, "Sent WebSocket upgrade request for %s", redactURL(u.String()))
 	reused := conn != nil
 	ws, resp, err := d.DialContext(ctx, u.String(), h)
+	if conn != nil {
+		conn.Close() // the dialer failed before it asked for a connection
+		conn = nil
+	}
 	if err != nil && resp == nil && reused && ctx.Err() == nil {
 		ws, resp, err = d.DialContext(ctx, u.String(), h)
 	}
