@@ -294,7 +294,7 @@ func (s *session) roundTrip(ctx context.Context, path string, body []byte, beare
 		if bearer != "" {
 			req.Header.Set("Authorization", "Bearer "+bearer)
 		}
-		ans, keep, err := h.roundTrip(ctx, req)
+		ans, keep, err := h.roundTrip(ctx, req, s.c.clk.Now)
 		if err != nil || !keep {
 			s.dropHTTP()
 		}

@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"net"
 	"net/http"
@@ -16,8 +17,9 @@ import (
 
 // httpConn is the one HTTP/1.1 connection of an attempt. Authentication,
 // registration and, when main_url names the same host and port, the main
-// WebSocket upgrade all travel on it: one TLS handshake instead of three,
-// which is most of what a connection costs both sides (bench/README.md).
+// WebSocket upgrade all travel on it: one TLS handshake instead of two
+// (the upgrade used to dial again), and a handshake is most of what a
+// connection costs both sides (bench/README.md).
 // net/http's Transport would pool connections and hide which one a request
 // used, so the attempt writes and reads its requests itself.
 type httpConn struct {
@@ -38,15 +40,16 @@ var errNoResponse = errors.New("connection closed before the answer")
 // roundTrip sends req and reads the answer's status and body (at most
 // wire.MaxBody+1 bytes, so an oversized body is seen). The connection stays
 // usable only when the answer was read whole and the server keeps it open.
-func (h *httpConn) roundTrip(ctx context.Context, req *http.Request) (ans answer, keep bool, err error) {
+// now dates an HTTP-date Retry-After.
+func (h *httpConn) roundTrip(ctx context.Context, req *http.Request, now func() time.Time) (ans answer, keep bool, err error) {
 	stop := context.AfterFunc(ctx, func() { h.conn.SetDeadline(time.Unix(1, 0)) })
 	defer stop()
 	h.used = true
 	if err := req.Write(h.conn); err != nil {
-		return answer{}, false, ctxErr(ctx, errors.Join(errNoResponse, err))
+		return answer{}, false, ctxErr(ctx, fmt.Errorf("%w: %w", errNoResponse, err))
 	}
 	if _, err := h.br.Peek(1); err != nil {
-		return answer{}, false, ctxErr(ctx, errors.Join(errNoResponse, err))
+		return answer{}, false, ctxErr(ctx, fmt.Errorf("%w: %w", errNoResponse, err))
 	}
 	resp, err := http.ReadResponse(h.br, req)
 	if err != nil {
@@ -62,7 +65,7 @@ func (h *httpConn) roundTrip(ctx context.Context, req *http.Request) (ans answer
 	resp.Body.Close()
 	ans = answer{code: resp.StatusCode, body: body}
 	if resp.StatusCode == http.StatusServiceUnavailable {
-		ans.retryAfter = parseRetryAfter(resp.Header.Get("Retry-After"), time.Now())
+		ans.retryAfter = parseRetryAfter(resp.Header.Get("Retry-After"), now())
 	}
 	return ans, keep, nil
 }
