@@ -206,10 +206,9 @@ func (fr *fleetRun) startControllers() error {
 // coldMeasure is the cold start: every device at once, controllers without
 // admission control.
 type coldMeasure struct {
-	seen          time.Duration
-	csCPU         float64
-	csMem         procMemory // summed deltas over the shards
-	reportedCount int
+	seen  time.Duration
+	csCPU float64
+	csMem procMemory // summed deltas over the shards
 }
 
 func (fr *fleetRun) coldStart() (coldMeasure, error) {
