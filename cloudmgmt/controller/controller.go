@@ -501,20 +501,10 @@ func (s *Server) mainWS(w http.ResponseWriter, r *http.Request) {
 func (s *Server) mainLoop(d *device, p *peer, t *token, host string, dl time.Duration) {
 	defer s.wg.Done()
 	ws := p.ws
-	ws.SetReadDeadline(time.Now().Add(dl))
-	ws.SetPingHandler(func(data string) error {
-		ws.SetReadDeadline(time.Now().Add(dl))
+	answerPings(ws, dl, func() bool {
 		s.mu.Lock()
-		drop := s.faults.DropPongs
-		s.mu.Unlock()
-		if drop {
-			return nil
-		}
-		err := ws.WriteControl(websocket.PongMessage, []byte(data), time.Now().Add(5*time.Second))
-		if errors.Is(err, websocket.ErrCloseSent) {
-			return nil
-		}
-		return err
+		defer s.mu.Unlock()
+		return s.faults.DropPongs
 	})
 	defer func() {
 		ws.Close()
@@ -545,6 +535,23 @@ func (s *Server) mainLoop(d *device, p *peer, t *token, host string, dl time.Dur
 			return
 		}
 	}
+}
+
+// answerPings arms the read deadline dl and renews it on every Ping, which
+// is answered with a Pong unless drop says otherwise (fault injection).
+func answerPings(ws *websocket.Conn, dl time.Duration, drop func() bool) {
+	ws.SetReadDeadline(time.Now().Add(dl))
+	ws.SetPingHandler(func(data string) error {
+		ws.SetReadDeadline(time.Now().Add(dl))
+		if drop() {
+			return nil
+		}
+		err := ws.WriteControl(websocket.PongMessage, []byte(data), time.Now().Add(5*time.Second))
+		if errors.Is(err, websocket.ErrCloseSent) {
+			return nil
+		}
+		return err
+	})
 }
 
 // mainFrame handles one frame of a main connection; false ends it.
@@ -648,15 +655,7 @@ func (s *Server) subWS(w http.ResponseWriter, r *http.Request) {
 func (s *Server) subLoop(d *device, p *peer, svc string, dl time.Duration) {
 	defer s.wg.Done()
 	ws := p.ws
-	ws.SetReadDeadline(time.Now().Add(dl))
-	ws.SetPingHandler(func(data string) error {
-		ws.SetReadDeadline(time.Now().Add(dl))
-		err := ws.WriteControl(websocket.PongMessage, []byte(data), time.Now().Add(5*time.Second))
-		if errors.Is(err, websocket.ErrCloseSent) {
-			return nil
-		}
-		return err
-	})
+	answerPings(ws, dl, func() bool { return false })
 	defer func() {
 		ws.Close()
 		s.mu.Lock()

@@ -122,9 +122,9 @@ type Fleet struct {
 	runCtx       context.Context
 	cpuAtAll     time.Duration
 	rssBefore    uint64
-	heapBefore   goMemory
+	goMemBefore  goMemory
 	rssAtAll     uint64
-	heapAtAll    goMemory
+	goMemSettled goMemory
 	lastAcked    uint64
 	lastSampleAt time.Time
 	peakRSS      uint64
@@ -192,7 +192,7 @@ func (f *Fleet) Run(ctx context.Context) error {
 	runtime.GC()
 	f.mu.Lock()
 	f.rssBefore = RSS()
-	f.heapBefore = heapInUse()
+	f.goMemBefore = goMemoryInUse()
 	f.started = time.Now()
 	f.runCtx = ctx
 	f.lastSampleAt = f.started
@@ -304,7 +304,7 @@ func (f *Fleet) Sample() Counts {
 	if settled {
 		f.memAt = now
 		f.rssAtAll = c.RSS
-		f.heapAtAll = heapInUse()
+		f.goMemSettled = goMemoryInUse()
 	}
 	c.Settled = !f.memAt.IsZero()
 	return c
@@ -369,7 +369,7 @@ func (f *Fleet) Final(last Counts) Report {
 			r.PerDeviceRSSBytes = float64(f.rssAtAll-f.rssBefore) / float64(len(f.devs))
 		}
 		n := float64(len(f.devs))
-		d := f.heapAtAll.minus(f.heapBefore)
+		d := f.goMemSettled.minus(f.goMemBefore)
 		r.PerDeviceHeapBytes = (d.heap + d.stacks) / n
 		r.PerDeviceGoHeapBytes, r.PerDeviceStackBytes, r.PerDeviceGoroutines = d.heap/n, d.stacks/n, d.goroutines/n
 	}
@@ -496,7 +496,7 @@ func (a goMemory) minus(b goMemory) goMemory {
 	return goMemory{max(a.heap-b.heap, 0), max(a.stacks-b.stacks, 0), max(a.goroutines-b.goroutines, 0)}
 }
 
-func heapInUse() goMemory {
+func goMemoryInUse() goMemory {
 	var ms runtime.MemStats
 	runtime.ReadMemStats(&ms)
 	return goMemory{float64(ms.HeapInuse), float64(ms.StackInuse), float64(runtime.NumGoroutine())}
