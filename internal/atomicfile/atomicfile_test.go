@@ -2,6 +2,7 @@ package atomicfile
 
 import (
 	"bytes"
+	"io"
 	"math/rand"
 	"os"
 	"os/exec"
@@ -12,7 +13,8 @@ import (
 )
 
 // The crash test re-runs this test binary as a writer that saves two
-// contents in turn forever; the parent kills it at random instants.
+// contents in turn forever and reports each completed save on its standard
+// output; the parent kills it at random instants after the first report.
 const writerEnv = "ATOMICFILE_TEST_WRITER"
 
 func contents() (a, b []byte) {
@@ -23,13 +25,18 @@ func contents() (a, b []byte) {
 func TestMain(m *testing.M) {
 	if path := os.Getenv(writerEnv); path != "" {
 		a, b := contents()
+		// The first save writes b, so a kill after the first report finds
+		// b or a save in flight over it: every run exercises a replacement.
 		for i := 0; ; i++ {
-			data := a
+			data := b
 			if i%2 == 1 {
-				data = b
+				data = a
 			}
 			if err := Write(path, data, 0o600); err != nil {
 				os.Exit(3)
+			}
+			if _, err := os.Stdout.Write([]byte{'s'}); err != nil {
+				os.Exit(4)
 			}
 		}
 	}
@@ -63,39 +70,58 @@ func TestWriteFailsInMissingDir(t *testing.T) {
 	}
 }
 
-// TestKilledMidSave kills a saving process at 100 random instants: the file
-// must always hold one complete content.
+// TestKilledMidSave kills a saving process at 100 random instants, each
+// after the writer has reported at least one completed save: the file must
+// always hold one complete content.
 func TestKilledMidSave(t *testing.T) {
 	a, b := contents()
-	dir := t.TempDir()
-	path := filepath.Join(dir, "startup.cfg")
+	path := filepath.Join(t.TempDir(), "startup.cfg")
 	if err := Write(path, a, 0o600); err != nil {
 		t.Fatal(err)
 	}
 	rng := rand.New(rand.NewSource(1))
-	sawB := false
+	sawA, sawB := false, false
 	for run := 0; run < 100; run++ {
-		cmd := exec.Command(os.Args[0], "-test.run=^$")
-		cmd.Env = append(os.Environ(), writerEnv+"="+path)
-		if err := cmd.Start(); err != nil {
-			t.Fatal(err)
-		}
-		time.Sleep(time.Duration(rng.Intn(30000)) * time.Microsecond)
-		cmd.Process.Signal(syscall.SIGKILL)
-		cmd.Wait()
+		killAfterSaves(t, path, 1+rng.Intn(3), time.Duration(rng.Intn(20000))*time.Microsecond)
 		got, err := os.ReadFile(path)
 		if err != nil {
 			t.Fatalf("run %d: %v", run, err)
 		}
 		switch {
 		case bytes.Equal(got, a):
+			sawA = true
 		case bytes.Equal(got, b):
 			sawB = true
 		default:
 			t.Fatalf("run %d: file holds %d bytes, neither old nor new content", run, len(got))
 		}
 	}
-	if !sawB {
-		t.Fatal("no run got as far as one save: the kills did not exercise the writer")
+	if !sawA || !sawB {
+		t.Fatalf("kills found old content %v, new content %v: both should occur in 100 runs", sawA, sawB)
 	}
+}
+
+// killAfterSaves starts a writer, waits until it has reported saves
+// completed saves, lets it run on for jitter (so the kill lands at a random
+// point of a later save), then kills it and reaps it.
+func killAfterSaves(t *testing.T, path string, saves int, jitter time.Duration) {
+	t.Helper()
+	cmd := exec.Command(os.Args[0], "-test.run=^$")
+	cmd.Env = append(os.Environ(), writerEnv+"="+path)
+	out, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer cmd.Wait()
+	defer cmd.Process.Signal(syscall.SIGKILL)
+	report := make([]byte, 1)
+	for i := 0; i < saves; i++ {
+		if _, err := io.ReadFull(out, report); err != nil {
+			t.Fatalf("writer ended before save %d: %v", i+1, err)
+		}
+	}
+	time.Sleep(jitter)
 }
