@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/x509"
 	"net"
+	"os"
 	"net/netip"
 	"strconv"
 	"sync"
@@ -27,7 +28,7 @@ var (
 // testTLS makes one CA + server cert for the names the tests use.
 func testTLS(t testing.TB) (string, *x509.CertPool) {
 	tlsOnce.Do(func() {
-		dir, err := osMkdirTemp()
+		dir, err := os.MkdirTemp("", "cloudmgmt-tls-")
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -3,6 +3,7 @@ package sshd
 import (
 	"bufio"
 	"fmt"
+	"github.com/netdevd/netdevd/internal/tmpguard"
 	"os"
 	"os/signal"
 	"strings"
@@ -33,7 +34,7 @@ func TestMain(m *testing.M) {
 		fakeLine()
 		os.Exit(0)
 	}
-	os.Exit(m.Run())
+	os.Exit(tmpguard.Main(m))
 }
 
 // fakeLine is a plain line-mode shell: the kernel echoes, it prints a prompt

@@ -6,6 +6,7 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"github.com/netdevd/netdevd/internal/tmpguard"
 	"net"
 	"os"
 	"os/exec"
@@ -42,11 +43,11 @@ func TestMain(m *testing.M) {
 			}
 		}
 		binDir = dir
-		code := m.Run()
+		code := tmpguard.Main(m)
 		os.RemoveAll(dir)
 		os.Exit(code)
 	}
-	os.Exit(m.Run())
+	os.Exit(tmpguard.Main(m))
 }
 
 func bin(name string) string { return filepath.Join(binDir, name) }

@@ -14,13 +14,14 @@ import (
 	"github.com/reeflective/console"
 	"github.com/reeflective/readline"
 	"github.com/spf13/cobra"
+	"golang.org/x/sys/unix"
 )
 
 // InteractiveOptions tunes RunInteractive.
 type InteractiveOptions struct {
-	// Inputrc is the readline configuration file to use. Empty: a file
-	// with DefaultInputrc is written to a temporary directory, used, and
-	// removed. Either way INPUTRC is set in the environment before readline
+	// Inputrc is the readline configuration file to use. Empty:
+	// DefaultInputrc, from an in-memory file (sessions end with SIGHUP or
+	// SIGKILL, so a temporary file on disk would be left behind). Either way INPUTRC is set in the environment before readline
 	// initialises, so ~/.inputrc and /etc/inputrc are never read.
 	Inputrc string
 	// Rows is the page height reported to the grammar. 0 = the window
@@ -59,6 +60,7 @@ set show-mode-in-prompt off
 set multiline-column off
 set multiline-column-numbered off
 set completion-display-width 80
+"\C-x\C-r": abort
 `
 
 // Settings the console library turns on after reading the inputrc, and the
@@ -95,19 +97,8 @@ func RunInteractive(ctx context.Context, e Engine, opts InteractiveOptions) erro
 	if ttyFD(os.Stdin) < 0 || ttyFD(os.Stdout) < 0 {
 		return errors.New("interactive shell: standard input and output must be a terminal")
 	}
-	inputrc := opts.Inputrc
-	if inputrc == "" {
-		dir, err := os.MkdirTemp("", "netdevd-shell-")
-		if err != nil {
-			return fmt.Errorf("interactive shell: %w", err)
-		}
-		defer os.RemoveAll(dir)
-		inputrc = dir + "/inputrc"
-		if err := os.WriteFile(inputrc, []byte(DefaultInputrc), 0o600); err != nil {
-			return fmt.Errorf("interactive shell: %w", err)
-		}
-	}
-	if err := os.Setenv("INPUTRC", inputrc); err != nil {
+	releaseInputrc, err := useInputrc(opts.Inputrc)
+	if err != nil {
 		return fmt.Errorf("interactive shell: %w", err)
 	}
 	// Ctrl+Z while a command runs (signals are on then) must not stop
@@ -121,6 +112,7 @@ func RunInteractive(ctx context.Context, e Engine, opts InteractiveOptions) erro
 		done: make(chan struct{}),
 	}
 	s.setup()
+	releaseInputrc()
 	defer s.logs.install(s.term.fd)()
 	stopLogs := make(chan struct{})
 	defer close(stopLogs)
@@ -140,6 +132,33 @@ func RunInteractive(ctx context.Context, e Engine, opts InteractiveOptions) erro
 	case <-ctx.Done():
 		return ctx.Err()
 	}
+}
+
+// useInputrc points INPUTRC at path or, when path is empty, at an
+// in-memory file (memfd) holding DefaultInputrc: nothing on disk that a
+// killed session could leave behind. The returned function closes the
+// memfd; call it once readline has read its configuration (the inputrc
+// unbinds re-read-init-file, so it is never read again).
+func useInputrc(path string) (release func(), err error) {
+	release = func() {}
+	if path == "" {
+		fd, err := unix.MemfdCreate("netdevd-inputrc", unix.MFD_CLOEXEC)
+		if err != nil {
+			return nil, err
+		}
+		f := os.NewFile(uintptr(fd), "netdevd-inputrc")
+		release = func() { f.Close() }
+		if _, err := f.WriteString(DefaultInputrc); err != nil {
+			release()
+			return nil, err
+		}
+		path = fmt.Sprintf("/proc/self/fd/%d", fd)
+	}
+	if err := os.Setenv("INPUTRC", path); err != nil {
+		release()
+		return nil, err
+	}
+	return release, nil
 }
 
 // interactive is one RunInteractive session.

@@ -3,6 +3,7 @@ package shell
 import (
 	"context"
 	"fmt"
+	"github.com/netdevd/netdevd/internal/tmpguard"
 	"os"
 	"os/signal"
 	"runtime/pprof"
@@ -57,5 +58,5 @@ func TestMain(m *testing.M) {
 		fmt.Fprint(os.Stdout, "CHILD-DONE\n")
 		os.Exit(0)
 	}
-	os.Exit(m.Run())
+	os.Exit(tmpguard.Main(m))
 }

@@ -6,6 +6,7 @@ import (
 	"crypto/x509"
 	"encoding/json"
 	"fmt"
+	"github.com/netdevd/netdevd/internal/tmpguard"
 	"net"
 	"net/http"
 	"net/netip"
@@ -35,7 +36,7 @@ func TestMain(m *testing.M) {
 		fmt.Fprintf(os.Stderr, "building cloudsim: %v\n%s", err, out)
 		os.Exit(1)
 	}
-	code := m.Run()
+	code := tmpguard.Main(m)
 	os.RemoveAll(dir)
 	os.Exit(code)
 }

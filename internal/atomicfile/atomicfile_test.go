@@ -2,6 +2,7 @@ package atomicfile
 
 import (
 	"bytes"
+	"github.com/netdevd/netdevd/internal/tmpguard"
 	"io"
 	"math/rand"
 	"os"
@@ -40,7 +41,7 @@ func TestMain(m *testing.M) {
 			}
 		}
 	}
-	os.Exit(m.Run())
+	os.Exit(tmpguard.Main(m))
 }
 
 func TestWriteReplaces(t *testing.T) {
