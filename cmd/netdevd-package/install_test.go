@@ -188,6 +188,9 @@ func checkBinaries(t *testing.T, ctx context.Context, b built, dir string) {
 	machines := map[string]elf.Machine{"amd64": elf.EM_X86_64, "arm64": elf.EM_AARCH64}
 	for key, d := range b.debs {
 		root := filepath.Join(dir, "x", key)
+		if err := os.MkdirAll(root, 0o755); err != nil {
+			t.Fatal(err)
+		}
 		run(t, ctx, "dpkg-deb", "-x", d.Path, root)
 		path := filepath.Join(root, "usr", "bin", d.Program)
 		f, err := elf.Open(path)
