@@ -3,13 +3,18 @@ BIN     := bin
 VERSION ?= $(shell git describe --always --dirty 2>/dev/null || echo dev)
 LDFLAGS := -X github.com/netdevd/netdevd/internal/version.Version=$(VERSION)
 
-.PHONY: all build run test test-unit test-e2e bench lint deps clean
+.PHONY: all build run test test-unit test-e2e bench lint deps clean package
 
 all: build
 
 build:
 	$(GO) build -ldflags "$(LDFLAGS)" -o $(BIN)/netdevd ./cmd/netdevd
 	$(GO) build -ldflags "$(LDFLAGS)" -o $(BIN)/cloudsim ./cmd/cloudsim
+
+# Debian packages netdevd and netdevd-cloudsim for amd64 and arm64 in dist/
+# (static, stripped binaries; version from git, see docs/operations.md).
+package:
+	$(GO) run ./cmd/netdevd-package -out dist
 
 # The device with an embedded controller on loopback; prints how to SSH in.
 run: build
@@ -22,7 +27,10 @@ deps:
 # that start the real binaries (they need root for network namespaces).
 test: deps build
 	$(GO) vet ./...
-	$(GO) test -race -count=1 -timeout 20m $$($(GO) list ./... | grep -v -e /tests -e /cmd/netdevd-bench)
+	$(GO) test -race -count=1 -timeout 20m $$($(GO) list ./... | grep -v -e /tests -e /cmd/netdevd-bench -e /cmd/netdevd-package)
+	# the package test builds every package and installs, upgrades, removes
+	# and purges netdevd with dpkg on this machine: alone
+	$(GO) test -race -count=1 -timeout 20m ./cmd/netdevd-package/
 	# the bench's tests build and start whole fleets and controllers: alone,
 	# so that their load does not starve the other packages' tests
 	$(GO) test -race -count=1 -timeout 10m ./cmd/netdevd-bench/
@@ -40,4 +48,4 @@ lint:
 	$(GO) vet ./...
 
 clean:
-	rm -rf $(BIN)
+	rm -rf $(BIN) dist

@@ -5,6 +5,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -50,5 +51,49 @@ func TestSystemdUnit(t *testing.T) {
 	out, err := exec.CommandContext(ctx, analyze, "verify", path).CombinedOutput()
 	if err != nil || len(strings.TrimSpace(string(out))) > 0 {
 		t.Errorf("systemd-analyze verify: %v\n%s", err, out)
+	}
+}
+
+// TestDefaultsFileMatchesUnit: every variable the unit's ExecStart uses is
+// set in netdevd.default (the packaged /etc/default/netdevd), which sets
+// nothing else, and the unit reads that file.
+func TestDefaultsFileMatchesUnit(t *testing.T) {
+	unit, err := os.ReadFile("netdevd.service")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defaults, err := os.ReadFile("netdevd.default")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(unit), "\nEnvironmentFile=-/etc/default/netdevd\n") {
+		t.Error("netdevd.service does not read /etc/default/netdevd")
+	}
+	used := map[string]bool{}
+	for _, line := range strings.Split(string(unit), "\n") {
+		if strings.HasPrefix(line, "ExecStart=") {
+			for _, m := range regexp.MustCompile(`\$\{?([A-Z0-9_]+)\}?`).FindAllStringSubmatch(line, -1) {
+				used[m[1]] = true
+			}
+		}
+	}
+	set := map[string]bool{}
+	for _, line := range strings.Split(string(defaults), "\n") {
+		if line == "" || strings.HasPrefix(line, "#") {
+			continue
+		}
+		name, _, ok := strings.Cut(line, "=")
+		if !ok {
+			t.Errorf("netdevd.default: not VAR=value: %q", line)
+		}
+		set[name] = true
+	}
+	for _, want := range []string{"VLAN_INTERFACE1", "SSH_LISTEN", "CA_FILE", "LOG_FORMAT", "NETDEVD_OPTS"} {
+		if !used[want] || !set[want] {
+			t.Errorf("%s: used by ExecStart %v, set in netdevd.default %v", want, used[want], set[want])
+		}
+	}
+	if len(used) != len(set) {
+		t.Errorf("ExecStart uses %v, netdevd.default sets %v", used, set)
 	}
 }

@@ -2,7 +2,9 @@
 # Installs what the tests need and the Go toolchain does not bring: dnsmasq
 # (zero-touch end-to-end), OpenSSH client and server (SSH tests and the
 # side-by-side baseline), Kea (the shipped Kea example is tested), iproute2 (network namespaces), tmux (driving the
-# OpenSSH client like a person), busybox (udhcpc baseline) and Netmiko.
+# OpenSSH client like a person), busybox (udhcpc baseline), Netmiko, lintian
+# (checks the Debian packages) and systemd (systemd-analyze verify on the
+# packaged unit; systemd need not run).
 # Idempotent: installs only what is missing. Needs root.
 set -euo pipefail
 
@@ -16,6 +18,8 @@ have tmux || need+=(tmux)
 have busybox || need+=(busybox)
 have kea-dhcp4 || need+=(kea-dhcp4-server)
 /usr/bin/python3 -c 'import netmiko' >/dev/null 2>&1 || need+=(python3-netmiko)
+have lintian || need+=(lintian)
+have systemd-analyze || need+=(systemd)
 
 if [ ${#need[@]} -eq 0 ]; then
   exit 0
