@@ -223,7 +223,11 @@ func checkLintian(t *testing.T, ctx context.Context, b built) {
 		debs = append(debs, d.Path)
 	}
 	args := append([]string{"--fail-on", "error,warning", "--display-info", "--tag-display-limit", "0"}, debs...)
-	out, err := exec.CommandContext(ctx, "lintian", args...).CombinedOutput()
+	// lintian leaves its mldbm-* scratch files behind: give it a
+	// directory of the test's own.
+	cmd := exec.CommandContext(ctx, "lintian", args...)
+	cmd.Env = append(os.Environ(), "TMPDIR="+t.TempDir())
+	out, err := cmd.CombinedOutput()
 	t.Logf("lintian:\n%s", out)
 	if err != nil {
 		t.Errorf("lintian: %v", err)
