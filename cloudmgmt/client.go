@@ -201,7 +201,8 @@ func (c *Client) SetConfig(cloud config.Cloud, dnsServers []netip.Addr, hosts []
 // DNS servers.
 func (c *Client) SetDHCP(domain string, dnsServers []netip.Addr) {
 	c.mu.Lock()
-	domainChanged := c.goal.dhcpDomain != domain
+	// a different spelling of the same name is not a new option 253 value
+	domainChanged := !sameDomain(c.goal.dhcpDomain, domain)
 	dnsChanged := !slices.Equal(c.goal.dhcpDNS, dnsServers)
 	c.goal.dhcpDomain = domain
 	c.goal.dhcpDNS = slices.Clone(dnsServers)
