@@ -241,8 +241,10 @@ func (c *Client) Status() Status {
 	c.mu.Lock()
 	s := c.status
 	c.mu.Unlock()
-	for _, b := range c.bufs {
-		b.addCounters(&s)
+	// in a fixed order: of two buffers with news at the same instant,
+	// the first service's is shown
+	for _, svc := range services {
+		c.bufs[svc].addCounters(&s)
 	}
 	s.Now = c.clk.Now()
 	return s
