@@ -74,7 +74,7 @@ func (s *session) takeHTTP(u *url.URL) net.Conn {
 	if s.c.o.LabPlainWS {
 		wantScheme = "ws"
 	}
-	if u.Scheme != wantScheme || u.Hostname() != s.srv.Domain || u.Port() != strconv.Itoa(s.srv.Port) {
+	if u.Scheme != wantScheme || !sameDomain(u.Hostname(), s.srv.Domain) || u.Port() != strconv.Itoa(s.srv.Port) {
 		s.dropHTTP()
 		return nil
 	}
@@ -459,7 +459,7 @@ func (s *session) dialWSOn(ctx context.Context, u *url.URL, conn net.Conn) (*web
 		return nil, fmt.Errorf("bad port in %s", u.Redacted())
 	}
 	addr := s.addr
-	if host != s.srv.Domain {
+	if !sameDomain(host, s.srv.Domain) {
 		if addr, err = s.res.resolve(ctx, host); err != nil {
 			return nil, fmt.Errorf("resolving %s: %v", host, err)
 		}

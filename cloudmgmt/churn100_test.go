@@ -54,7 +54,7 @@ func stackDump() string {
 func steady(t *testing.T, d *testDev, c *ctrl) {
 	t.Helper()
 	waitFor(t, "steady state", func() bool {
-		if d.state() != "Established" || d.PendingReports("log") != 0 || d.PendingReports("telemetry") != 0 {
+		if d.state() != "Established" || !d.connStable() || d.PendingReports("log") != 0 || d.PendingReports("telemetry") != 0 {
 			return false
 		}
 		for _, di := range c.Devices() {
@@ -121,6 +121,8 @@ func TestChurn100(t *testing.T) {
 			}
 			return d.state() == "Established"
 		})
+		// the next loss must meet a stable connection (0–1 s jitter)
+		waitFor(t, "a stable connection", d.connStable)
 	}
 	steady(t, d, c)
 	if s := d.Status(); s.ConnState != "Established" || s.TotalDropped != 0 {

@@ -201,7 +201,8 @@ func (c *Client) SetConfig(cloud config.Cloud, dnsServers []netip.Addr, hosts []
 // DNS servers.
 func (c *Client) SetDHCP(domain string, dnsServers []netip.Addr) {
 	c.mu.Lock()
-	domainChanged := c.goal.dhcpDomain != domain
+	// a different spelling of the same name is not a new option 253 value
+	domainChanged := !sameDomain(c.goal.dhcpDomain, domain)
 	dnsChanged := !slices.Equal(c.goal.dhcpDNS, dnsServers)
 	c.goal.dhcpDomain = domain
 	c.goal.dhcpDNS = slices.Clone(dnsServers)
@@ -240,8 +241,10 @@ func (c *Client) Status() Status {
 	c.mu.Lock()
 	s := c.status
 	c.mu.Unlock()
-	for _, b := range c.bufs {
-		b.addCounters(&s)
+	// in a fixed order: of two buffers with news at the same instant,
+	// the first service's is shown
+	for _, svc := range services {
+		c.bufs[svc].addCounters(&s)
 	}
 	s.Now = c.clk.Now()
 	return s

@@ -143,13 +143,16 @@ type connInfo struct {
 	addr        string
 	connectedAt time.Time
 	sess        *session
+	stable      bool // proved stable (flap.go)
 }
 
 func (f *fsm) established(ctx context.Context) (State, Reason) {
 	c := f.c
 	s := f.sess
 	now := c.clk.Now()
-	f.pass, f.tried, f.jitter, f.retryAfter = 0, 0, false, 0
+	// The backoff resets only once the connection is stable (flap.go).
+	f.jitter = false
+	up := uptime{since: now}
 	c.setStatus(func(st *Status) {
 		st.ConnectedAt = now
 		st.FailureReason = ""
@@ -204,6 +207,12 @@ func (f *fsm) established(ctx context.Context) (State, Reason) {
 		return next, r
 	}
 	lost := func(r Reason, code int) (State, Reason) {
+		f.proveStable(&up)
+		if !up.stable {
+			// dropped right after establishment: a failed attempt
+			finish(r, code, StateWaiting)
+			return f.fail(flapReason(r))
+		}
 		// connected → down edge: same server first, after 0–1 s.
 		f.jitter, f.tried = true, 0
 		return finish(r, code, StateWaiting)
@@ -256,6 +265,8 @@ func (f *fsm) established(ctx context.Context) (State, Reason) {
 			switch fr.Type {
 			case wire.TypeKeepaliveAck:
 				ackSeen = true
+				up.acked = true
+				f.proveStable(&up)
 			case wire.TypeSubconnURLs:
 				if subsStarted {
 					continue

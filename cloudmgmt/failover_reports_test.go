@@ -214,7 +214,7 @@ func TestFailoverReportsNotLost(t *testing.T) {
 				nudges++
 				since = time.Now()
 			}
-			return cur[on].connected("SN1") && recvAt(cur[on], "log") > 0 && recvAt(cur[on], "telemetry") > 0
+			return cur[on].connected("SN1") && d.connStable() && recvAt(cur[on], "log") > 0 && recvAt(cur[on], "telemetry") > 0
 		})
 		t0 := time.Now()
 		if i%2 == 0 {

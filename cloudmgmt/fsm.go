@@ -61,6 +61,8 @@ const (
 	ReasonAuth
 	ReasonRegister
 	ReasonUpgrade
+	// a connection that went down before it was stable (flap.go)
+	ReasonFlap
 	// ends of an established connection (Last down reason)
 	ReasonSocket
 	ReasonKeepalive
@@ -82,6 +84,7 @@ var reasonNames = map[ReasonKind]string{
 	ReasonAuth:          "Authentication failed",
 	ReasonRegister:      "Registration failed",
 	ReasonUpgrade:       "WebSocket upgrade failed",
+	ReasonFlap:          "Connection dropped right after establishment",
 	ReasonSocket:        "socket connection error",
 	ReasonKeepalive:     "keepalive timeout",
 	ReasonPing:          "ping timeout",
@@ -123,6 +126,9 @@ type fsm struct {
 	tried  int  // servers tried in this pass
 	pass   int  // consecutive passes without success (n of the backoff)
 	jitter bool // next wait is the 0–1 s connected→down jitter
+	// flapped: the last failed attempt was a connection that went down
+	// before it was stable (the wait says so).
+	flapped bool
 	// retryAfter is the shortest Retry-After a busy server gave in this
 	// pass: the wait after it instead of the backoff.
 	retryAfter time.Duration
@@ -222,7 +228,7 @@ func (f *fsm) onWake(established bool) (leave bool, next State, down Reason) {
 	p := c.takePending()
 	g := c.snapshotGoal()
 	list := serverList(g)
-	dhcpChanged := g.dhcpDomain != f.lastDHCP
+	dhcpChanged := !sameDomain(g.dhcpDomain, f.lastDHCP)
 	f.lastDHCP = g.dhcpDomain
 	if !p.config && !p.reset && !p.unbound {
 		return false, f.state, Reason{}
@@ -236,7 +242,7 @@ func (f *fsm) onWake(established bool) (leave bool, next State, down Reason) {
 		switch {
 		case p.reset:
 			down = Reason{ReasonResetByUser, "reset cloud-management tunnel"}
-		case dhcpChanged && g.dhcpDomain != "" && g.dhcpDomain != cur:
+		case dhcpChanged && g.dhcpDomain != "" && !sameDomain(g.dhcpDomain, cur):
 			down = Reason{ReasonDomainChanged, "DHCP domain " + g.dhcpDomain}
 		case indexOf(list, cur) < 0:
 			down = Reason{ReasonDomainChanged, cur + " no longer configured"}
@@ -288,6 +294,7 @@ func (f *fsm) failDev(dev string, r Reason) (State, Reason) {
 		s.ProcessState = ProcIdle
 	})
 	c.logEvent("CLOUD_FAILED", fmt.Sprintf("Failed to connect to cloud server %s: %s.", srv.Domain, r))
+	f.flapped = r.Kind == ReasonFlap
 	f.tried++
 	if f.tried >= len(f.list) {
 		if f.retryAfter == 0 {
@@ -331,8 +338,12 @@ func (f *fsm) waiting(ctx context.Context) (State, Reason) {
 	default:
 		lo, hi := c.backoffRange(f.pass)
 		d = c.randBetween(lo, hi)
-		c.logEvent("CLOUD_WAITING", fmt.Sprintf("No cloud server reachable; next attempt in %d seconds.",
-			int(d.Round(time.Second)/time.Second)))
+		why := "No cloud server reachable"
+		if f.flapped {
+			why = "Cloud connection dropped right after establishment"
+		}
+		c.logEvent("CLOUD_WAITING", fmt.Sprintf("%s; next attempt in %d seconds.",
+			why, int(d.Round(time.Second)/time.Second)))
 	}
 	c.mu.Lock()
 	c.nextAttempt = c.clk.Now().Add(d)

@@ -19,6 +19,10 @@ func establish(t *testing.T, c *ctrl, mod func(o *Options), cfg func(*config.Clo
 	d.SetConfig(cc, nil, hosts("cloud.test", "primary.test", "backup1.test", "backup2.test", "dhcp.test",
 		"manual.test", "wrong.test"))
 	d.waitState(t, "Established")
+	if !c.Faults().DropKeepaliveAcks {
+		// the keepalive sent at establishment is acknowledged: stable
+		waitFor(t, "a stable connection", d.connStable)
+	}
 	d.quiesce(t)
 	return d
 }
@@ -33,15 +37,22 @@ func TestKeepaliveTimeoutCountedInIntervals(t *testing.T) {
 			t.Fatalf("after %d intervals: %s", i, s)
 		}
 	}
-	d.advance(t, 10*time.Second)
+	d.clk.Advance(10 * time.Second)
+	w := d.waitWait(t)
 	s := d.Status()
 	if s.ConnState != "Waiting" || !strings.HasPrefix(s.LastDownReason, "keepalive timeout (Details:") {
 		t.Fatalf("after 3 intervals: %s / %q", s.ConnState, s.LastDownReason)
 	}
-	// acks flow again → back after the 0–1 s jitter, on the same server
+	// never acknowledged and up 30 s (< 60 s): not stable, so a failed
+	// attempt with the growing backoff (Rand 0.5: [5,10] s → 7.5 s)
+	if want := "Connection dropped right after establishment (Details:keepalive timeout: no keepalive-ack"; !strings.HasPrefix(s.FailureReason, want) || w != 7500*time.Millisecond {
+		t.Fatalf("failure %q, wait %v", s.FailureReason, w)
+	}
+	// acks flow again → back after the backoff, on the same server
 	c.SetFaults(controller.Faults{})
-	d.advance(t, time.Second)
+	d.clk.Advance(w)
 	d.waitState(t, "Established")
+	waitFor(t, "a stable connection", d.connStable)
 	d.quiesce(t)
 	for i := 0; i < 5; i++ { // with acks, no timeout
 		waitFor(t, "ack", func() bool { return c.Devices()[0].Keepalives > uint64(i) })

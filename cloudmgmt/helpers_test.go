@@ -159,6 +159,14 @@ func waitFor(t testing.TB, what string, cond func() bool) {
 
 func (d *testDev) state() string { return d.Status().ConnState }
 
+// connStable reports whether the established connection has proved stable
+// (flap.go): only then does a loss get the 0–1 s jitter.
+func (d *testDev) connStable() bool {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	return d.conn != nil && d.conn.stable
+}
+
 func (d *testDev) waitState(t testing.TB, want string) {
 	t.Helper()
 	waitFor(t, "state "+want, func() bool { return d.state() == want })

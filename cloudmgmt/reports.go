@@ -36,6 +36,26 @@ type reportBuf struct {
 	notify chan struct{}
 
 	droppedLimit, totalDropped, fullCount uint64
+
+	// Incomplete delivery (Last report incomplete reason/at). stranded:
+	// reports up to seq upTo were written on a sub-connection that ended
+	// before acknowledging them; shown while any of them still waits in the
+	// buffer, forgotten once they are acknowledged on a later one (they
+	// were delivered after all). dropped: the last report dropped from a
+	// full buffer, which is lost for good.
+	stranded struct {
+		upTo uint64
+		why  string
+		at   time.Time
+	}
+	dropsWhileFull uint64 // reports dropped since the buffer became full
+	dropped        incomplete
+}
+
+// incomplete is one "Last report incomplete reason/at" candidate.
+type incomplete struct {
+	text string
+	at   time.Time
 }
 
 func newReportBuf(svc string, size int) *reportBuf {
@@ -52,6 +72,9 @@ func (b *reportBuf) add(t time.Time, data json.RawMessage) {
 			b.full = true
 			b.fullCount++
 		}
+		b.dropsWhileFull++
+		b.dropped = incomplete{fmt.Sprintf("%d %s reports dropped (Details:buffer of %d reports full)",
+			b.dropsWhileFull, b.svc, b.size), t}
 	}
 	b.seq++
 	b.items = append(b.items, report{seq: b.seq, time: t.UTC().Format(time.RFC3339Nano), data: data})
@@ -77,6 +100,7 @@ func (b *reportBuf) ack(seq uint64) {
 	b.items = b.items[i:]
 	if len(b.items) < b.size {
 		b.full = false
+		b.dropsWhileFull = 0
 	}
 }
 
@@ -112,17 +136,40 @@ func (b *reportBuf) markSent(seq uint64) {
 	b.mu.Unlock()
 }
 
-// unacked is how many reports were written but not acknowledged.
-func (b *reportBuf) unacked() int {
+// strand records that the sub-connection ended at t (why) with the reports
+// written on it not all acknowledged. They stay in the buffer and go again
+// on the next sub-connection.
+func (b *reportBuf) strand(why string, t time.Time) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
+	if len(b.items) == 0 || b.items[0].seq > b.sent {
+		return // everything written was acknowledged
+	}
+	b.stranded.upTo, b.stranded.why, b.stranded.at = b.sent, why, t
+}
+
+// waitingStranded is how many stranded reports are still unacknowledged.
+func (b *reportBuf) waitingStranded() int {
 	n := 0
 	for _, r := range b.items {
-		if r.seq <= b.sent {
-			n++
+		if r.seq > b.stranded.upTo {
+			break
 		}
+		n++
 	}
 	return n
+}
+
+// lastIncomplete is this buffer's candidate for Last report incomplete
+// reason/at: stranded reports still waiting, or the last drop, whichever
+// happened later.
+func (b *reportBuf) lastIncomplete() incomplete {
+	last := b.dropped
+	if n := b.waitingStranded(); n > 0 && !b.stranded.at.Before(last.at) {
+		last = incomplete{fmt.Sprintf("%d %s reports not acknowledged yet (Details:%s)", n, b.svc, b.stranded.why),
+			b.stranded.at}
+	}
+	return last
 }
 
 func (b *reportBuf) pending() int {
@@ -137,6 +184,9 @@ func (b *reportBuf) addCounters(s *Status) {
 	s.DroppedAfterLimit += b.droppedLimit
 	s.TotalDropped += b.totalDropped
 	s.BufferFullCount += b.fullCount
+	if last := b.lastIncomplete(); last.text != "" && last.at.After(s.LastReportIncompleteAt) {
+		s.LastReportIncompleteReason, s.LastReportIncompleteAt = last.text, last.at
+	}
 }
 
 // Report queues one report for service (telemetry or log). It never blocks;
@@ -181,14 +231,6 @@ func (c *Client) reportFailure(text string) {
 	c.setStatus(func(s *Status) {
 		s.LastReportFailureReason = text
 		s.LastReportFailureAt = now
-	})
-}
-
-func (c *Client) reportIncomplete(text string) {
-	now := c.clk.Now()
-	c.setStatus(func(s *Status) {
-		s.LastReportIncompleteReason = text
-		s.LastReportIncompleteAt = now
 	})
 }
 

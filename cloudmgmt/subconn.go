@@ -46,9 +46,11 @@ func (c *Client) runSub(ctx context.Context, s *session, svc string, u *url.URL)
 			k = 0
 			b.restart()
 			err = c.serveSub(ctx, s, b, ws)
-			if n := b.unacked(); n > 0 {
-				c.reportIncomplete(fmt.Sprintf("%d %s reports not acknowledged (Details:%v)", n, svc, err))
+			why := fmt.Sprint(err)
+			if ctx.Err() != nil {
+				why = "main connection closed" // planned or not, the reports go again on the next one
 			}
+			b.strand(why, c.clk.Now())
 		}
 		if ctx.Err() != nil {
 			return

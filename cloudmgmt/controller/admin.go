@@ -27,6 +27,7 @@ func sortDevices(d []DeviceInfo) {
 //	POST /close   {"serial"}              close connections (serial "" = all)
 //	POST /serials {"serial","code"}       add a serial (code: bound elsewhere)
 //	GET  /admission                       → AdmissionInfo (admission control counters)
+//	GET  /auths                           → AuthInfo (authentications, per second)
 //	GET  /healthz
 func (s *Server) AdminHandler() http.Handler {
 	mux := http.NewServeMux()
@@ -70,6 +71,9 @@ func (s *Server) AdminHandler() http.Handler {
 	})
 	mux.HandleFunc("GET /admission", func(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, 200, s.Admission())
+	})
+	mux.HandleFunc("GET /auths", func(w http.ResponseWriter, r *http.Request) {
+		writeJSON(w, 200, s.Auths())
 	})
 	mux.HandleFunc("GET /faults", func(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, 200, s.Faults())

@@ -54,12 +54,15 @@ type Faults struct {
 	SilentAccept      bool   `json:"silent_accept"`   // accept TCP, never answer
 	MainURLScheme     string `json:"main_url_scheme"` // e.g. "ws": hand out a wrong scheme
 	NoSubconn         bool   `json:"no_subconn"`      // answer subconn-request with no URLs
-	OnConnect         string `json:"on_connect"`      // inject this kind right after each upgrade
+	// OnConnect injects this kind right after each upgrade, before the
+	// connection's first frame is read: no keepalive-ack precedes it, so a
+	// device sees the connection break before it is stable.
+	OnConnect string `json:"on_connect"`
 }
 
 // Inject kinds for Inject and Faults.OnConnect.
-var InjectKinds = []string{"malformed", "unknown-type", "oversize", "binary", "reregister", "close",
-	"missing-field", "close-subs"}
+var InjectKinds = []string{"malformed", "unknown-type", "oversize", "oversize-8mib", "binary", "reregister",
+	"close", "missing-field", "close-subs"}
 
 // Server is one controller.
 type Server struct {
@@ -75,6 +78,7 @@ type Server struct {
 	held    []net.Conn // silent-accept connections
 	closed  bool
 	adm     admission
+	auths   authCount
 	now     func() time.Time
 
 	upgrader websocket.Upgrader
@@ -103,6 +107,7 @@ type device struct {
 	reports     map[string]*reportLog
 	waiters     map[string]chan ExecResult
 	sessions    int
+	auths       int    // authentications answered 200
 	mainSession string // session of the live main connection
 }
 
@@ -325,6 +330,7 @@ func (s *Server) auth(w http.ResponseWriter, r *http.Request) {
 		s.tokens[tok] = t
 		d := s.deviceLocked(req.Serial)
 		d.sysname = req.Sysname
+		s.countAuthLocked(d, s.now())
 		s.mu.Unlock()
 		s.zl.Info("auth", zap.String("serial", req.Serial))
 		writeJSON(w, 200, wire.AuthResponse{Result: wire.ResultSuccess, Token: tok,
@@ -492,10 +498,11 @@ func (s *Server) mainWS(w http.ResponseWriter, r *http.Request) {
 	s.wg.Add(1)
 	s.mu.Unlock()
 	s.zl.Info("main connection", zap.String("serial", t.serial), zap.String("remote", r.RemoteAddr))
-	go s.mainLoop(d, p, t, r.Host, dl)
 	if onConnect != "" {
+		// before the reader starts: nothing is answered ahead of it
 		s.inject(p, onConnect)
 	}
+	go s.mainLoop(d, p, t, r.Host, dl)
 }
 
 func (s *Server) mainLoop(d *device, p *peer, t *token, host string, dl time.Duration) {
@@ -726,6 +733,8 @@ func (s *Server) inject(p *peer, kind string) error {
 	case "oversize":
 		big := `{"type":"keepalive-ack","seq":1,"pad":"` + strings.Repeat("x", wire.MaxBody) + `"}`
 		return p.write(websocket.TextMessage, []byte(big))
+	case "oversize-8mib":
+		return p.write(websocket.TextMessage, frame8MiB())
 	case "binary":
 		return p.write(websocket.BinaryMessage, []byte{1, 2, 3})
 	case "reregister":
@@ -736,6 +745,15 @@ func (s *Server) inject(p *peer, kind string) error {
 	}
 	return fmt.Errorf("unknown inject kind %q (one of %s)", kind, strings.Join(InjectKinds, ", "))
 }
+
+// frame8MiB is an 8 MiB text frame, made once: a controller that sends it
+// on every connection must not allocate 8 MiB each time.
+var frame8MiB = sync.OnceValue(func() []byte {
+	const size = 8 << 20
+	head := `{"type":"keepalive-ack","seq":1,"pad":"`
+	b := []byte(head + strings.Repeat("x", size-len(head)-2) + `"}`)
+	return b
+})
 
 // Inject sends kind to the main connection of serial ("" = every device).
 func (s *Server) Inject(serial, kind string) error {
@@ -846,6 +864,7 @@ type DeviceInfo struct {
 	Remote      string                `json:"remote,omitempty"`
 	ConnectedAt time.Time             `json:"connected_at,omitzero"`
 	Sessions    int                   `json:"sessions"`
+	Auths       int                   `json:"auths"` // authentications answered 200
 	Keepalives  uint64                `json:"keepalives"`
 	LastKASeq   uint64                `json:"last_keepalive_seq"`
 	Subconns    []string              `json:"subconns"`
@@ -867,7 +886,7 @@ func (s *Server) Devices() []DeviceInfo {
 	var out []DeviceInfo
 	for sn, d := range s.devices {
 		di := DeviceInfo{Serial: sn, Sysname: d.sysname, Connected: d.main != nil, Remote: d.remote,
-			Sessions: d.sessions, Keepalives: d.keepalives, LastKASeq: d.lastKASeq,
+			Sessions: d.sessions, Auths: d.auths, Keepalives: d.keepalives, LastKASeq: d.lastKASeq,
 			Subconns: []string{}, Reports: map[string]ReportInfo{}, LastReports: map[string]Report{}}
 		if d.main != nil {
 			di.ConnectedAt = d.connectedAt

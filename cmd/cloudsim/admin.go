@@ -71,7 +71,7 @@ func cmdDevices(args []string) error {
 		return enc.Encode(devs)
 	}
 	tw := tabwriter.NewWriter(os.Stdout, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "SERIAL\tSYSNAME\tSTATE\tREMOTE\tSINCE\tKEEPALIVES\tSUBCONNS\tREPORTS")
+	fmt.Fprintln(tw, "SERIAL\tSYSNAME\tSTATE\tREMOTE\tSINCE\tAUTHS\tKEEPALIVES\tSUBCONNS\tREPORTS")
 	for _, d := range devs {
 		state, since := "down", ""
 		if d.Connected {
@@ -81,8 +81,8 @@ func cmdDevices(args []string) error {
 		for svc, r := range d.Reports {
 			reps = append(reps, fmt.Sprintf("%s=%d(last %d, dup %d)", svc, r.Received, r.LastSeq, r.Duplicates))
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%d\t%s\t%s\n", d.Serial, d.Sysname, state, d.Remote, since,
-			d.Keepalives, strings.Join(d.Subconns, ","), strings.Join(reps, " "))
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%d\t%d\t%s\t%s\n", d.Serial, d.Sysname, state, d.Remote, since,
+			d.Auths, d.Keepalives, strings.Join(d.Subconns, ","), strings.Join(reps, " "))
 	}
 	tw.Flush()
 	for _, d := range devs {

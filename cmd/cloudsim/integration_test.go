@@ -13,6 +13,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strconv"
 	"strings"
 	"testing"
@@ -343,3 +344,50 @@ func TestFlagErrors(t *testing.T) {
 		}
 	}
 }
+
+// TestFlapFaultThroughCLI: `cloudsim fault on_connect=oversize-8mib` makes
+// a controller that completes auth, register and the upgrade and then
+// breaks the connection at once (an 8 MiB frame). The device counts it as a
+// failed attempt and waits the backoff: one authentication, seen by the
+// controller's counters (devices, GET /auths), while the device waits.
+func TestFlapFaultThroughCLI(t *testing.T) {
+	tlsDir := t.TempDir()
+	s := startSim(t, tlsDir, freePort(t))
+	run := func(args ...string) (string, error) {
+		out, err := exec.Command(cloudsimBin, append([]string{args[0], "--admin", s.admin}, args[1:]...)...).CombinedOutput()
+		return string(out), err
+	}
+	if out, err := run("fault", "on_connect=no-such-kind"); err == nil || !strings.Contains(out, "unknown on_connect kind") {
+		t.Fatalf("bad kind accepted: %q %v", out, err)
+	}
+	if out, err := run("fault", "on_connect=oversize-8mib"); err != nil || !strings.Contains(out, `"on_connect": "oversize-8mib"`) {
+		t.Fatal(out, err)
+	}
+	d := startDevice(t, caPool(t, tlsDir))
+	d.SetConfig(config.Cloud{ServerDomain: "primary.test", ServerPort: s.port, Keepalive: 10, Ping: 10}, nil, names("primary.test"))
+	want := "Connection dropped right after establishment (Details:protocol error: frame over 64 KiB (close 1009))"
+	waitFor(t, "the flap", 15*time.Second, func() bool { return d.Status().FailureReason == want })
+	st := d.Status()
+	if st.ConnState != "Waiting" || st.LastDownReason != "protocol error (Details:frame over 64 KiB (close 1009))" {
+		t.Fatalf("after the flap: %s, down %q", st.ConnState, st.LastDownReason)
+	}
+	// the backoff is at least 5 s: the controller saw exactly one
+	var a controller.AuthInfo
+	s.get(t, "/auths", &a)
+	sum := 0
+	for _, n := range a.PerSecond {
+		sum += n
+	}
+	if a.Total != 1 || sum != 1 {
+		t.Fatalf("auths %+v", a)
+	}
+	out, err := run("devices")
+	if err != nil || !regexpMatch(`(?m)^SN1\s.*\sdown\s.*\s1\s+[0-9]+\s`, out) || !strings.Contains(out, "AUTHS") {
+		t.Fatalf("devices: %q %v", out, err)
+	}
+	if out, err := run("fault", "on_connect="); err != nil || !strings.Contains(out, `"on_connect": ""`) {
+		t.Fatal(out, err)
+	}
+}
+
+func regexpMatch(re, s string) bool { return regexp.MustCompile(re).MatchString(s) }

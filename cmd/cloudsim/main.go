@@ -22,7 +22,7 @@ commands:
   exec      run CLI lines on a device, print the output (exit 1 if not ok)
   reports   print the reports a device sent on one service
   fault     show or set injected faults (KEY=VALUE…)
-  inject    send a misbehaviour to connected devices (malformed, unknown-type, oversize, binary, missing-field, reregister, close, close-subs)
+  inject    send a misbehaviour to connected devices (malformed, unknown-type, oversize, oversize-8mib, binary, missing-field, reregister, close, close-subs)
   close     close device connections
 Run "cloudsim COMMAND -h" for the flags of a command.
 `

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -60,8 +61,19 @@ func admissionBusy(s *shard) (int, error) {
 	return a.Busy, err
 }
 
-func adminJSON(s *shard, method, path string, v any) error {
-	req, err := http.NewRequest(method, "http://127.0.0.1:"+strconv.Itoa(s.adminPort)+path, nil)
+func adminJSON(s *shard, method, path string, v any) error { return adminCall(s, method, path, nil, v) }
+
+// adminCall is adminJSON with a JSON request body (nil: none).
+func adminCall(s *shard, method, path string, body, v any) error {
+	var rd io.Reader
+	if body != nil {
+		b, err := json.Marshal(body)
+		if err != nil {
+			return err
+		}
+		rd = bytes.NewReader(b)
+	}
+	req, err := http.NewRequest(method, "http://127.0.0.1:"+strconv.Itoa(s.adminPort)+path, rd)
 	if err != nil {
 		return err
 	}
@@ -70,7 +82,7 @@ func adminJSON(s *shard, method, path string, v any) error {
 		return fmt.Errorf("cloudsim %s admin %s: %w", s.prefix, path, err)
 	}
 	defer resp.Body.Close()
-	b, _ := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
+	b, _ := io.ReadAll(io.LimitReader(resp.Body, 64<<20)) // GET /devices of a shard: ~300 B a device
 	if resp.StatusCode != http.StatusOK {
 		return fmt.Errorf("cloudsim %s admin %s: HTTP %d %s", s.prefix, path, resp.StatusCode, b)
 	}

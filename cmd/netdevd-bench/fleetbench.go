@@ -89,7 +89,8 @@ func startCloudsim(c *benchConfig, s *shard) error {
 // benchFleet: N virtual devices (netdevd fleet) against cloudsim processes:
 // time and CPU to all Established, memory per device on both sides; then
 // every controller is restarted twice — without and with admission control —
-// and the reconnection curves are recorded.
+// and the reconnection curves are recorded; last, the controllers break
+// every connection just after Established (flapbench.go).
 func benchFleet(ctx context.Context, c *benchConfig) ([]Row, error) {
 	if c.fleetN <= 0 {
 		return []Row{{Name: "fleet", Skipped: "--fleet 0"}}, nil
@@ -115,7 +116,9 @@ func benchFleet(ctx context.Context, c *benchConfig) ([]Row, error) {
 	}
 	var restarts []restartResult
 	if c.fleetRestart {
-		for _, admit := range []time.Duration{0, c.fleetAdmitWindow} {
+		// the paced restart first: the flap phase then meets controllers
+		// without admission control (the devices' own damping alone)
+		for _, admit := range []time.Duration{c.fleetAdmitWindow, 0} {
 			r, err := fr.restart(admit)
 			if err != nil {
 				return nil, err
@@ -123,11 +126,23 @@ func benchFleet(ctx context.Context, c *benchConfig) ([]Row, error) {
 			restarts = append(restarts, r)
 		}
 	}
+	var flap *flapResult
+	if c.fleetFlap > 0 {
+		r, err := fr.flap(c.fleetFlap)
+		if err != nil {
+			return nil, fmt.Errorf("flap: %w", err)
+		}
+		flap = &r
+	}
 	reps, err := fr.stopAll()
 	if err != nil {
 		return nil, err
 	}
-	return fr.rows(cold, restarts, reps), nil
+	rows := fr.rows(cold, restarts, reps)
+	if flap != nil {
+		rows = append(rows, flapRows(fmt.Sprintf("fleet %d", c.fleetN), c.fleetN, *flap)...)
+	}
+	return rows, nil
 }
 
 // fleetRun is the shards of one fleet measurement.

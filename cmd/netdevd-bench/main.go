@@ -35,6 +35,7 @@ type benchConfig struct {
 	fleetShard                       int
 	fleetRestart                     bool
 	fleetAdmitWindow                 time.Duration
+	fleetFlap                        time.Duration
 	only                             map[string]bool
 	outJSON, outMD                   string
 	write                            bool
@@ -64,6 +65,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 	fs.IntVar(&c.fleetShard, "fleet-shard", 4000, "devices per cloudsim+fleet process pair (each device holds 3 sockets; RLIMIT_NOFILE bounds a process)")
 	fs.BoolVar(&c.fleetRestart, "fleet-restart", true, "also restart the controllers with the fleet connected (once without, once with admission control) and record the reconnection curves")
 	fs.DurationVar(&c.fleetAdmitWindow, "fleet-admit-window", 40*time.Second, "cloudsim --admit-window for the second restart")
+	fs.DurationVar(&c.fleetFlap, "fleet-flap", 180*time.Second, "last, the controllers close every connection just after Established for this long; authentications counted (0 = skip)")
 	only := fs.String("only", "", "comma-separated subset of: "+strings.Join(allMeasurements, ","))
 	fs.StringVar(&c.outJSON, "results", "bench/results.json", "results JSON file")
 	fs.StringVar(&c.outMD, "markdown", "docs/benchmarks.md", "markdown report file")
