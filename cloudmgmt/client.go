@@ -65,6 +65,7 @@ type Options struct {
 	BufferSize        int           // reports per service (1024)
 	BackoffBase       time.Duration // m of the backoff formula (5s)
 	BackoffMax        time.Duration // the wait stays under this (300s)
+	ExecTimeout       time.Duration // each exec, on Clock (60s, DefaultExecTimeout)
 	UserAgent         string        // default netdevd/<version>
 }
 
@@ -144,6 +145,9 @@ func New(o Options) *Client {
 	}
 	if o.BackoffMax <= 0 {
 		o.BackoffMax = 300 * time.Second
+	}
+	if o.ExecTimeout <= 0 {
+		o.ExecTimeout = DefaultExecTimeout
 	}
 	if o.UserAgent == "" {
 		o.UserAgent = "netdevd/" + version.Version
