@@ -11,6 +11,7 @@ import (
 	"net/netip"
 	"slices"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"go.uber.org/zap"
@@ -89,6 +90,7 @@ type Client struct {
 	lastWaitSeen time.Time // tests only
 	wake         chan struct{}
 	tlsSessions  tls.ClientSessionCache
+	execQ        atomic.Pointer[execQueue] // the established main connection's (tests)
 }
 
 // goal is what the configuration asks for.

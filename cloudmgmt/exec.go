@@ -49,7 +49,10 @@ type execQueue struct {
 }
 
 func (c *Client) newExecQueue(ctx context.Context, w *wsConn, wg *sync.WaitGroup) *execQueue {
-	return &execQueue{c: c, w: w, ctx: ctx, wg: wg, limit: c.o.ExecTimeout, room: make(chan struct{}, 1)}
+	q := &execQueue{c: c, w: w, ctx: ctx, wg: wg, limit: c.o.ExecTimeout, room: make(chan struct{}, 1)}
+	c.execQ.Store(q)
+	context.AfterFunc(ctx, func() { c.execQ.CompareAndSwap(q, nil) })
+	return q
 }
 
 // reserve returns once one more exec could wait in the queue, false when
@@ -134,13 +137,13 @@ func (q *execQueue) runOne(lines []string) (string, bool) {
 		out string
 		ok  bool
 	}
+	t := q.c.clk.NewTimer(q.limit) // armed before the exec starts (tests move the clock once it has)
+	defer t.Stop()
 	done := make(chan answer, 1)
 	go func() {
 		out, ok := q.c.exec(ctx, lines)
 		done <- answer{out, ok}
 	}()
-	t := q.c.clk.NewTimer(q.limit)
-	defer t.Stop()
 	select {
 	case a := <-done:
 		return a.out, a.ok
