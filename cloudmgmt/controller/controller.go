@@ -872,6 +872,7 @@ type DeviceInfo struct {
 	Subconns    []string              `json:"subconns"`
 	Reports     map[string]ReportInfo `json:"reports"`
 	LastReports map[string]Report     `json:"last_reports,omitempty"`
+	Flood       *FloodProgress        `json:"flood,omitempty"` // an ExecFlood running
 }
 
 // ReportInfo is the per-service report summary.
@@ -892,6 +893,9 @@ func (s *Server) Devices() []DeviceInfo {
 			Subconns: []string{}, Reports: map[string]ReportInfo{}, LastReports: map[string]Report{}}
 		if d.main != nil {
 			di.ConnectedAt = d.connectedAt
+		}
+		if f := d.flood; f != nil {
+			di.Flood = &FloodProgress{Count: f.count, Answered: f.answered}
 		}
 		for svc := range d.subs {
 			di.Subconns = append(di.Subconns, svc)

@@ -34,10 +34,17 @@ type FloodResult struct {
 	Error string `json:"error,omitempty"`
 }
 
+// FloodProgress is a running flood seen in the device listing.
+type FloodProgress struct {
+	Count    int `json:"count"`
+	Answered int `json:"answered"`
+}
+
 // flood is a running ExecFlood; its fields are guarded by Server.mu.
 type flood struct {
 	p          *peer // the main connection it was sent on
 	prefix     string
+	count      int
 	target     int // answers that end it: count, or the frames written when writing failed
 	answered   int
 	ok         int
@@ -112,7 +119,8 @@ func (s *Server) ExecFlood(ctx context.Context, serial string, lines []string, c
 		return FloodResult{}, fmt.Errorf("a flood is already running on %s", serial)
 	}
 	s.execSeq++
-	f := &flood{p: d.main, prefix: fmt.Sprintf("flood-%d-", s.execSeq), target: count, done: make(chan struct{})}
+	f := &flood{p: d.main, prefix: fmt.Sprintf("flood-%d-", s.execSeq), count: count, target: count,
+		done: make(chan struct{})}
 	d.flood = f
 	s.mu.Unlock()
 	defer func() {

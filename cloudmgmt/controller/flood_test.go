@@ -187,9 +187,8 @@ func TestFloodRefusals(t *testing.T) {
 			t.Fatal("the first flood did not start")
 		}
 		time.Sleep(time.Millisecond)
-		s.mu.Lock()
-		running = s.devices["SN1"].flood != nil
-		s.mu.Unlock()
+		f := s.Devices()[0].Flood
+		running = f != nil && f.Count == 2 && f.Answered == 0
 	}
 	if _, err := s.ExecFlood(ctx, "SN1", []string{"x"}, 1); err == nil || !strings.Contains(err.Error(), "already running") {
 		t.Fatalf("second flood not refused: %v", err)
