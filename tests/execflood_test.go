@@ -123,7 +123,7 @@ func TestExecFloodAnsweredInOrder(t *testing.T) {
 		cancel()
 		var r struct {
 			Count, Sent, Answered, OK int
-			InOrder                   bool `json:"in_order"`
+			InOrder                   bool   `json:"in_order"`
 			FirstOutput               string `json:"first_output"`
 			Error                     string
 		}
