@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"path/filepath"
 	"regexp"
 	"sort"
 	"strconv"
@@ -41,28 +40,12 @@ func benchExecFlood(ctx context.Context, c *benchConfig) ([]Row, error) {
 	}
 	defer os.RemoveAll(dir)
 	const serial = "BENCHFLOOD0001"
-	tlsDir := filepath.Join(dir, "tls")
-	ctrl, err := startEmbedded(tlsDir, []string{benchDomain, "127.0.0.1"}, serial)
+	ctrl, d, err := joinedDevice(ctx, c, dir, serial)
 	if err != nil {
 		return nil, err
 	}
 	defer ctrl.stop()
-	d, err := startDevice(c, dir, "--serial", serial, "--ca-file", filepath.Join(tlsDir, controller.CAFile))
-	if err != nil {
-		return nil, err
-	}
 	defer d.p.kill()
-	if _, err := netdevdExec(c.netdevdBin, d.dir, "system-view", "ip host "+benchDomain+" 127.0.0.1",
-		"cloud-management server port "+strconv.Itoa(ctrl.port),
-		"cloud-management server domain "+benchDomain); err != nil {
-		return nil, err
-	}
-	if err := waitCond(ctx, 15*time.Second, "device Established with sub-connections", func() bool {
-		di, _ := ctrl.device(serial)
-		return d.p.alive() == nil && di.Connected && len(di.Subconns) == 2
-	}); err != nil {
-		return nil, firstErr(d.p.alive(), err)
-	}
 	hostLines := []string{"system-view"}
 	for i := 1; i <= floodHosts; i++ {
 		hostLines = append(hostLines, fmt.Sprintf("ip host h%d.example.test 10.%d.%d.1", i, i/250, i%250))
