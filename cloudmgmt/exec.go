@@ -3,6 +3,7 @@ package cloudmgmt
 import (
 	"context"
 	"fmt"
+	"runtime"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -22,7 +23,9 @@ const DefaultExecTimeout = 60 * time.Second
 // order, and holds the connection's reader back while ExecQueueLen wait:
 // a controller that floods execs is then slowed by TCP (its writes block)
 // instead of being buffered here. The runner goroutine exists only while
-// execs are queued or running, so an idle connection costs nothing more.
+// execs are queued or running, so an idle connection costs nothing more;
+// it runs them at nice +10 (exec_linux.go): remote execs are background
+// work next to the CLI of SSH sessions.
 //
 // Holding the reader back also holds back the frames behind the flood,
 // keepalive-acks and Pongs among them (gorilla/websocket handles control
@@ -101,8 +104,13 @@ func (q *execQueue) push(fr wire.Frame) {
 }
 
 // run answers queued execs until the queue is empty or the connection ends.
+// Remote execs are background work: the runner keeps its OS thread (which
+// ends with it) at a lower CPU priority, so that the CLI of SSH sessions
+// and the connection's own frames go first on a busy device.
 func (q *execQueue) run() {
 	defer q.wg.Done()
+	runtime.LockOSThread() // never unlocked: the thread goes when this goroutine ends
+	lowerThreadPriority()
 	for {
 		q.mu.Lock()
 		if len(q.waiting) == 0 || q.ctx.Err() != nil {
@@ -125,33 +133,34 @@ func (q *execQueue) run() {
 	}
 }
 
-// runOne runs one exec under its time limit (on the injected clock). The
-// lines run on a short-lived goroutine (the CLI needs a deep stack, and
-// this one may live on); Options.Exec returns once its context is done,
-// which the time limit uses: the exec is stopped, not abandoned, so the
-// next one never runs beside it.
+// runOne runs one exec under its time limit (on the injected clock): at the
+// limit a watcher cancels the exec's context, and Options.Exec returns once
+// its context is done. The exec is stopped, not abandoned, so the next one
+// never runs beside it. (The CLI's deep stack goes with the runner, which
+// ends when the queue is empty.)
 func (q *execQueue) runOne(lines []string) (string, bool) {
 	ctx, cancel := context.WithCancel(q.ctx)
 	defer cancel()
-	type answer struct {
-		out string
-		ok  bool
-	}
 	t := q.c.clk.NewTimer(q.limit) // armed before the exec starts (tests move the clock once it has)
 	defer t.Stop()
-	done := make(chan answer, 1)
+	var limited atomic.Bool
+	finished, watched := make(chan struct{}), make(chan struct{})
 	go func() {
-		out, ok := q.c.exec(ctx, lines)
-		done <- answer{out, ok}
+		defer close(watched)
+		select {
+		case <-t.C():
+			limited.Store(true)
+			cancel()
+		case <-finished:
+		}
 	}()
-	select {
-	case a := <-done:
-		return a.out, a.ok
-	case <-t.C():
+	out, ok := q.c.exec(ctx, lines)
+	close(finished)
+	<-watched
+	if limited.Load() {
+		return out + timeLimitNote(q.limit), false
 	}
-	cancel()
-	a := <-done
-	return a.out + timeLimitNote(q.limit), false
+	return out, ok
 }
 
 // timeLimitNote ends the output of an exec stopped by its time limit.
