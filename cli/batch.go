@@ -13,12 +13,17 @@ import (
 // from the lines that follow. Output is what a terminal would show without
 // prompts or echoed commands; a dialogue question is followed by its answer
 // and a newline, as a terminal echoes them. ok is false when any line
-// printed an error. A `quit` in user view ends the run.
+// printed an error. A `quit` in user view ends the run. Once ctx ends (the
+// cloud exec's time limit, an SSH client gone) no further line runs, and ok
+// is false if any was left.
 func RunBatch(ctx context.Context, dev Device, id Identity, lines []string) (output string, ok bool) {
 	t := &batchTerminal{lines: lines}
 	s := NewSession(dev, id)
 	ok = true
 	for t.next < len(t.lines) && !s.Ended() {
+		if ctx.Err() != nil {
+			return t.out.String(), false
+		}
 		line := t.lines[t.next]
 		t.next++
 		if !s.Execute(ctx, line, t) {

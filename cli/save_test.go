@@ -84,6 +84,23 @@ func TestRunBatch(t *testing.T) {
 	if !ok || out != "" {
 		t.Errorf("quit should end the batch: %q", out)
 	}
+	// input that ends inside a dialogue: what a script on a closed stdin gets
+	out, ok = RunBatch(context.Background(), d, admin, []string{"save"})
+	if want := qSure + "\nConfiguration is not saved!\n"; ok || out != want {
+		t.Errorf("save without answers: ok=%v %q, want %q", ok, out, want)
+	}
+}
+
+// TestRunBatchStopsWhenContextEnds: a batch whose context ended (the cloud
+// exec's time limit) runs no further line.
+func TestRunBatchStopsWhenContextEnds(t *testing.T) {
+	d := newFakeDevice()
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	out, ok := RunBatch(ctx, d, admin, []string{"system-view", "sysname Late"})
+	if ok || out != "" || d.cfg.Sysname == "Late" {
+		t.Errorf("ok=%v %q sysname %q", ok, out, d.cfg.Sysname)
+	}
 }
 
 // interruptTerminal fails ReadLine like the shells do on Ctrl+C.

@@ -11,6 +11,7 @@ import (
 	"net/netip"
 	"slices"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"go.uber.org/zap"
@@ -65,6 +66,7 @@ type Options struct {
 	BufferSize        int           // reports per service (1024)
 	BackoffBase       time.Duration // m of the backoff formula (5s)
 	BackoffMax        time.Duration // the wait stays under this (300s)
+	ExecTimeout       time.Duration // each exec, on Clock (60s, DefaultExecTimeout)
 	UserAgent         string        // default netdevd/<version>
 }
 
@@ -88,6 +90,7 @@ type Client struct {
 	lastWaitSeen time.Time // tests only
 	wake         chan struct{}
 	tlsSessions  tls.ClientSessionCache
+	execQ        atomic.Pointer[execQueue] // the established main connection's (tests)
 }
 
 // goal is what the configuration asks for.
@@ -144,6 +147,9 @@ func New(o Options) *Client {
 	}
 	if o.BackoffMax <= 0 {
 		o.BackoffMax = 300 * time.Second
+	}
+	if o.ExecTimeout <= 0 {
+		o.ExecTimeout = DefaultExecTimeout
 	}
 	if o.UserAgent == "" {
 		o.UserAgent = "netdevd/" + version.Version

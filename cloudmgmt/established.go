@@ -23,7 +23,8 @@ type wsConn struct {
 	c        *Client
 	wmu      sync.Mutex
 	pongSeen atomic.Bool
-	main     bool // updates Process state
+	main     bool       // updates Process state
+	execs    *execQueue // main connection: exec frames go here (exec.go)
 }
 
 const writeWait = 10 * time.Second
@@ -69,8 +70,14 @@ func (e *frameError) Error() string { return e.msg }
 
 // readFrames is the one reader of a connection: it decodes every text frame,
 // lets gorilla answer pings and deliver pongs, and ends on the first error.
+// On the main connection it reads only while the exec queue has room, and
+// hands exec frames to it.
 func (w *wsConn) readFrames(ctx context.Context, out chan<- wire.Frame, errc chan<- error) {
 	for {
+		if !w.execs.reserve() {
+			errc <- ctx.Err()
+			return
+		}
 		mt, data, err := w.ws.ReadMessage()
 		if err != nil {
 			errc <- err
@@ -83,6 +90,10 @@ func (w *wsConn) readFrames(ctx context.Context, out chan<- wire.Frame, errc cha
 		if err != nil {
 			errc <- err
 			return
+		}
+		if fr.Type == wire.TypeExec && w.execs != nil {
+			w.execs.push(fr)
+			continue
 		}
 		select {
 		case out <- fr:
@@ -175,6 +186,7 @@ func (f *fsm) established(ctx context.Context) (State, Reason) {
 		return nil
 	})
 	var ackSeen bool
+	w.execs = c.newExecQueue(connCtx, w, &wg)
 	wg.Add(1)
 	go func() { defer wg.Done(); w.readFrames(connCtx, frames, rerr) }()
 
@@ -185,6 +197,7 @@ func (f *fsm) established(ctx context.Context) (State, Reason) {
 	teleT := c.clk.NewTimer(c.o.TelemetryInterval)
 	var kaSeq uint64
 	missedKA, missedPing := 0, 0
+	var kaMark, pingMark uint64 // exec queue stalls seen at the last tick
 	subsStarted := false
 
 	finish := func(r Reason, code int, next State) (State, Reason) {
@@ -291,26 +304,13 @@ func (f *fsm) established(ctx context.Context) (State, Reason) {
 					wg.Add(1)
 					go func() { defer wg.Done(); c.runSub(connCtx, s, svc, u) }()
 				}
-			case wire.TypeExec:
-				wg.Add(1)
-				go func() {
-					defer wg.Done()
-					out, ok := c.exec(connCtx, fr.Lines)
-					if connCtx.Err() == nil {
-						w.write(wire.ExecResult(fr.ID, out, ok))
-					}
-				}()
 			case wire.TypeReregister:
 				return lost(Reason{ReasonReregister, "by controller"}, websocket.CloseNormalClosure)
 			case wire.TypeReportAck:
 				// report-ack belongs on sub-connections; ignored here.
 			}
 		case <-kaT.C():
-			if ackSeen {
-				missedKA = 0
-			} else {
-				missedKA++
-			}
+			missedKA = w.execs.missed(missedKA, ackSeen, &kaMark)
 			ackSeen = false
 			if missedKA >= 3 {
 				return lost(Reason{ReasonKeepalive, fmt.Sprintf("no keepalive-ack for %d intervals of %ds",
@@ -322,11 +322,7 @@ func (f *fsm) established(ctx context.Context) (State, Reason) {
 			}
 			kaT.Reset(kaInt)
 		case <-pingT.C():
-			if w.pongSeen.Swap(false) {
-				missedPing = 0
-			} else {
-				missedPing++
-			}
+			missedPing = w.execs.missed(missedPing, w.pongSeen.Swap(false), &pingMark)
 			if missedPing >= 3 {
 				return lost(Reason{ReasonPing, fmt.Sprintf("no pong for %d pings every %ds",
 					missedPing, s.ping)}, websocket.CloseNormalClosure)

@@ -3,6 +3,7 @@ package controller
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
 	"net/http"
 	"slices"
@@ -21,6 +22,7 @@ func sortDevices(d []DeviceInfo) {
 //	GET  /devices                         → []DeviceInfo
 //	GET  /reports?serial=SN&service=SVC   → {"summary":ReportInfo,"reports":[]Report}
 //	POST /exec    {"serial","lines","timeout_seconds"} → ExecResult
+//	POST /flood   {"serial","lines","count","timeout_seconds"} → FloodResult
 //	GET  /faults                          → Faults
 //	POST /faults  Faults (fields given replace, others kept) → Faults
 //	POST /inject  {"serial","kind"}       (serial "" = all devices)
@@ -63,6 +65,32 @@ func (s *Server) AdminHandler() http.Handler {
 		ctx, cancel := context.WithTimeout(r.Context(), time.Duration(req.Timeout)*time.Second)
 		defer cancel()
 		res, err := s.Exec(ctx, req.Serial, req.Lines)
+		if err != nil {
+			writeJSON(w, 404, map[string]string{"error": err.Error()})
+			return
+		}
+		writeJSON(w, 200, res)
+	})
+	mux.HandleFunc("POST /flood", func(w http.ResponseWriter, r *http.Request) {
+		var req struct {
+			Serial  string   `json:"serial"`
+			Lines   []string `json:"lines"`
+			Count   int      `json:"count"`
+			Timeout int      `json:"timeout_seconds"`
+		}
+		if !adminBody(w, r, &req) {
+			return
+		}
+		if req.Count < 1 || req.Count > MaxFloodCount {
+			writeJSON(w, 400, map[string]string{"error": fmt.Sprintf("count %d out of range 1-%d", req.Count, MaxFloodCount)})
+			return
+		}
+		if req.Timeout <= 0 {
+			req.Timeout = 600
+		}
+		ctx, cancel := context.WithTimeout(r.Context(), time.Duration(req.Timeout)*time.Second)
+		defer cancel()
+		res, err := s.ExecFlood(ctx, req.Serial, req.Lines, req.Count)
 		if err != nil {
 			writeJSON(w, 404, map[string]string{"error": err.Error()})
 			return

@@ -106,6 +106,7 @@ type device struct {
 	sysname     string
 	reports     map[string]*reportLog
 	waiters     map[string]chan ExecResult
+	flood       *flood // the exec flood running on the main connection (flood.go)
 	sessions    int
 	auths       int    // authentications answered 200
 	mainSession string // session of the live main connection
@@ -133,14 +134,25 @@ type ExecResult struct {
 
 // peer is one WebSocket with its write lock.
 type peer struct {
-	ws  *websocket.Conn
-	wmu sync.Mutex
+	ws   *websocket.Conn
+	wmu  sync.Mutex
+	wait time.Duration // write deadline
 }
+
+// Write deadlines. A device reads its main connection only while its exec
+// queue has room (docs/protocol.md §3), so a frame to it may wait for one
+// exec's time limit (60 s) before TCP takes it: shorter, and a controller
+// that pipelines execs would break its own connection (gorilla's write
+// errors are final). Sub-connections are always read.
+const (
+	mainWriteWait = 60*time.Second + subWriteWait
+	subWriteWait  = 10 * time.Second
+)
 
 func (p *peer) write(mt int, b []byte) error {
 	p.wmu.Lock()
 	defer p.wmu.Unlock()
-	p.ws.SetWriteDeadline(time.Now().Add(10 * time.Second))
+	p.ws.SetWriteDeadline(time.Now().Add(p.wait))
 	return p.ws.WriteMessage(mt, b)
 }
 
@@ -474,7 +486,7 @@ func (s *Server) mainWS(w http.ResponseWriter, r *http.Request) {
 	if ws == nil {
 		return
 	}
-	p := &peer{ws: ws}
+	p := &peer{ws: ws, wait: mainWriteWait}
 	s.mu.Lock()
 	if s.closed {
 		s.mu.Unlock()
@@ -508,7 +520,7 @@ func (s *Server) mainWS(w http.ResponseWriter, r *http.Request) {
 func (s *Server) mainLoop(d *device, p *peer, t *token, host string, dl time.Duration) {
 	defer s.wg.Done()
 	ws := p.ws
-	answerPings(ws, dl, func() bool {
+	answerPings(p, dl, func() bool {
 		s.mu.Lock()
 		defer s.mu.Unlock()
 		return s.faults.DropPongs
@@ -524,6 +536,9 @@ func (s *Server) mainLoop(d *device, p *peer, t *token, host string, dl time.Dur
 				default:
 				}
 			}
+		}
+		if d.flood != nil && d.flood.p == p {
+			d.flood.end("connection closed")
 		}
 		s.mu.Unlock()
 		s.zl.Info("main connection closed", zap.String("serial", d.serial))
@@ -545,15 +560,17 @@ func (s *Server) mainLoop(d *device, p *peer, t *token, host string, dl time.Dur
 }
 
 // answerPings arms the read deadline dl and renews it on every Ping, which
-// is answered with a Pong unless drop says otherwise (fault injection).
-func answerPings(ws *websocket.Conn, dl time.Duration, drop func() bool) {
+// is answered with a Pong unless drop says otherwise (fault injection). The
+// Pong may wait behind a data frame as long as any write (p.wait).
+func answerPings(p *peer, dl time.Duration, drop func() bool) {
+	ws := p.ws
 	ws.SetReadDeadline(time.Now().Add(dl))
 	ws.SetPingHandler(func(data string) error {
 		ws.SetReadDeadline(time.Now().Add(dl))
 		if drop() {
 			return nil
 		}
-		err := ws.WriteControl(websocket.PongMessage, []byte(data), time.Now().Add(5*time.Second))
+		err := ws.WriteControl(websocket.PongMessage, []byte(data), time.Now().Add(p.wait))
 		if errors.Is(err, websocket.ErrCloseSent) {
 			return nil
 		}
@@ -601,6 +618,10 @@ func (s *Server) mainFrame(d *device, p *peer, t *token, host string, mt int, da
 		var id string
 		json.Unmarshal(f.ID, &id)
 		s.mu.Lock()
+		if d.flood != nil && d.flood.answer(id, f.Output, f.OK) {
+			s.mu.Unlock()
+			break
+		}
 		wch := d.waiters[id]
 		delete(d.waiters, id)
 		s.mu.Unlock()
@@ -641,7 +662,7 @@ func (s *Server) subWS(w http.ResponseWriter, r *http.Request) {
 	if ws == nil {
 		return
 	}
-	p := &peer{ws: ws}
+	p := &peer{ws: ws, wait: subWriteWait}
 	s.mu.Lock()
 	if s.closed {
 		s.mu.Unlock()
@@ -662,7 +683,7 @@ func (s *Server) subWS(w http.ResponseWriter, r *http.Request) {
 func (s *Server) subLoop(d *device, p *peer, svc string, dl time.Duration) {
 	defer s.wg.Done()
 	ws := p.ws
-	answerPings(ws, dl, func() bool { return false })
+	answerPings(p, dl, func() bool { return false })
 	defer func() {
 		ws.Close()
 		s.mu.Lock()
@@ -870,6 +891,7 @@ type DeviceInfo struct {
 	Subconns    []string              `json:"subconns"`
 	Reports     map[string]ReportInfo `json:"reports"`
 	LastReports map[string]Report     `json:"last_reports,omitempty"`
+	Flood       *FloodProgress        `json:"flood,omitempty"` // an ExecFlood running
 }
 
 // ReportInfo is the per-service report summary.
@@ -890,6 +912,9 @@ func (s *Server) Devices() []DeviceInfo {
 			Subconns: []string{}, Reports: map[string]ReportInfo{}, LastReports: map[string]Report{}}
 		if d.main != nil {
 			di.ConnectedAt = d.connectedAt
+		}
+		if f := d.flood; f != nil {
+			di.Flood = &FloodProgress{Count: f.count, Answered: f.answered}
 		}
 		for svc := range d.subs {
 			di.Subconns = append(di.Subconns, svc)

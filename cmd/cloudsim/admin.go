@@ -26,6 +26,10 @@ var httpc = &http.Client{Timeout: 120 * time.Second}
 
 // call does one admin request and decodes the JSON answer into out.
 func call(admin, method, path string, in, out any) error {
+	return callWith(httpc, admin, method, path, in, out)
+}
+
+func callWith(hc *http.Client, admin, method, path string, in, out any) error {
 	var body io.Reader
 	if in != nil {
 		b, _ := json.Marshal(in)
@@ -35,7 +39,7 @@ func call(admin, method, path string, in, out any) error {
 	if err != nil {
 		return err
 	}
-	resp, err := httpc.Do(req)
+	resp, err := hc.Do(req)
 	if err != nil {
 		return err
 	}
@@ -120,6 +124,63 @@ func cmdExec(args []string) error {
 		return exitError(1)
 	}
 	return nil
+}
+
+// cmdFlood is `cloudsim flood`: COUNT execs sent at once (the device's
+// backpressure is the only pacing), every answer awaited and checked to
+// arrive in order. One summary line, or --json.
+func cmdFlood(args []string) error {
+	fs := newFlagSet("flood")
+	admin := adminFlag(fs)
+	serial := fs.String("serial", "", "device serial (required)")
+	count := fs.Int("count", 1000, "execs to send (1-"+strconv.Itoa(controller.MaxFloodCount)+")")
+	timeout := fs.Int("timeout", 600, "seconds to wait for every answer")
+	asJSON := fs.Bool("json", false, "print the result as JSON")
+	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	switch {
+	case *serial == "":
+		return errors.New("--serial is required")
+	case fs.NArg() == 0:
+		return errors.New("no command lines given")
+	case *count < 1 || *count > controller.MaxFloodCount:
+		return fmt.Errorf("--count %d out of range 1-%d", *count, controller.MaxFloodCount)
+	case *timeout < 1:
+		return fmt.Errorf("--timeout %d: want at least 1 second", *timeout)
+	}
+	var res controller.FloodResult
+	in := map[string]any{"serial": *serial, "lines": fs.Args(), "count": *count, "timeout_seconds": *timeout}
+	hc := &http.Client{Timeout: time.Duration(*timeout)*time.Second + 30*time.Second}
+	if err := callWith(hc, *admin, "POST", "/flood", in, &res); err != nil {
+		return err
+	}
+	if *asJSON {
+		b, _ := json.MarshalIndent(res, "", "  ")
+		fmt.Println(string(b))
+	} else {
+		fmt.Println(floodSummary(res))
+	}
+	if !res.InOrder || res.Answered != res.Count {
+		return exitError(1)
+	}
+	return nil
+}
+
+func floodSummary(r controller.FloodResult) string {
+	order := "in order"
+	if !r.InOrder {
+		order = "NOT in order"
+	}
+	s := fmt.Sprintf("%s: sent %d of %d execs, %d answered %s (%d ok) in %.2f s", r.Serial, r.Sent, r.Count,
+		r.Answered, order, r.OK, r.Seconds)
+	if r.Seconds > 0 {
+		s += fmt.Sprintf(", %.0f execs/s", float64(r.Answered)/r.Seconds)
+	}
+	if r.Error != "" {
+		s += "; " + r.Error
+	}
+	return s
 }
 
 func cmdReports(args []string) error {

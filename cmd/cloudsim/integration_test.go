@@ -16,6 +16,7 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -164,9 +165,12 @@ type device struct {
 	done   chan struct{}
 }
 
-func startDevice(t *testing.T, pool *x509.CertPool) *device {
+func startDevice(t *testing.T, pool *x509.CertPool) *device { return startDeviceExec(t, pool, nil) }
+
+// startDeviceExec is startDevice whose device runs exec lines with exec.
+func startDeviceExec(t *testing.T, pool *x509.CertPool, exec func(context.Context, []string) (string, bool)) *device {
 	c := cloudmgmt.New(cloudmgmt.Options{Serial: "SN1", MAC: "aa:bb:cc:dd:ee:ff", RootCAs: pool,
-		ResolvConf: "/nonexistent", StepTimeout: 2 * time.Second})
+		ResolvConf: "/nonexistent", StepTimeout: 2 * time.Second, Exec: exec})
 	ctx, cancel := context.WithCancel(context.Background())
 	d := &device{Client: c, cancel: cancel, done: make(chan struct{})}
 	go func() { defer close(d.done); c.Run(ctx) }()
@@ -309,6 +313,43 @@ func TestBadPeersRealCloudsim(t *testing.T) {
 	waitFor(t, "recovered", 15*time.Second, d2.on("primary.test"))
 }
 
+// TestFloodThroughCLI: `cloudsim flood` sends its execs at once; the
+// device runs them one at a time and every one is answered, in order.
+func TestFloodThroughCLI(t *testing.T) {
+	tlsDir := t.TempDir()
+	s := startSim(t, tlsDir, freePort(t))
+	var running, most atomic.Int32
+	d := startDeviceExec(t, caPool(t, tlsDir), func(ctx context.Context, lines []string) (string, bool) {
+		n := running.Add(1)
+		defer running.Add(-1)
+		if n > most.Load() {
+			most.Store(n)
+		}
+		return "<" + strings.Join(lines, "|") + ">\n", lines[0] != "bad"
+	})
+	d.SetConfig(config.Cloud{ServerDomain: "primary.test", ServerPort: s.port, Keepalive: 10, Ping: 10}, nil, names("primary.test"))
+	waitFor(t, "connected", 15*time.Second, func() bool { return s.connected(t) })
+	run := func(args ...string) (string, error) {
+		out, err := exec.Command(cloudsimBin, append([]string{args[0], "--admin", s.admin}, args[1:]...)...).CombinedOutput()
+		return string(out), err
+	}
+	out, err := run("flood", "--serial", "SN1", "--count", "2000", "display clock", "display version")
+	if err != nil || !strings.HasPrefix(out, "SN1: sent 2000 of 2000 execs, 2000 answered in order (2000 ok) in ") {
+		t.Fatalf("%q %v", out, err)
+	}
+	if most.Load() != 1 {
+		t.Fatalf("%d execs ran at once", most.Load())
+	}
+	out, err = run("flood", "--serial", "SN1", "--count", "3", "--json", "bad")
+	var r controller.FloodResult
+	if json.Unmarshal([]byte(out), &r) != nil || err != nil || r.Answered != 3 || !r.InOrder || r.OK != 0 || r.FirstOutput != "<bad>\n" {
+		t.Fatalf("%q %v", out, err)
+	}
+	if out, err := run("flood", "--serial", "NOPE", "--count", "1", "x"); err == nil || !strings.Contains(out, "not connected") {
+		t.Fatalf("unknown device: %q %v", out, err)
+	}
+}
+
 // TestAdmitWindowFlag: --admit-window reaches the controller (admin view).
 func TestAdmitWindowFlag(t *testing.T) {
 	s := startSim(t, t.TempDir(), freePort(t), "--admit-window", "10s")
@@ -333,6 +374,9 @@ func TestFlagErrors(t *testing.T) {
 		{"frobnicate"},
 		{"exec", "--admin", "127.0.0.1:1"},
 		{"fault", "--admin", "127.0.0.1:1", "reject_auth=abc"},
+		{"flood", "--admin", "127.0.0.1:1", "--serial", "A", "--count", "0", "x"},
+		{"flood", "--admin", "127.0.0.1:1", "--serial", "A"},
+		{"flood", "--admin", "127.0.0.1:1", "x"},
 	} {
 		out, err := exec.Command(cloudsimBin, args...).CombinedOutput()
 		if err == nil {

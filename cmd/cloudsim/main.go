@@ -4,6 +4,7 @@
 //	cloudsim run     --listen ADDR --serial SN… | --serials FILE --tls-dir DIR [--admin-listen ADDR] …
 //	cloudsim devices --admin ADDR
 //	cloudsim exec    --admin ADDR --serial SN LINE…
+//	cloudsim flood   --admin ADDR --serial SN --count N LINE…
 //	cloudsim reports --admin ADDR --serial SN --service SVC
 //	cloudsim fault   --admin ADDR [KEY=VALUE…]
 //	cloudsim inject  --admin ADDR [--serial SN] KIND
@@ -20,6 +21,7 @@ commands:
   run       serve protocol v1 (and the admin endpoint)
   devices   list devices known to a running cloudsim
   exec      run CLI lines on a device, print the output (exit 1 if not ok)
+  flood     send N execs at once, wait for every answer, check their order (exit 1 if not all in order)
   reports   print the reports a device sent on one service
   fault     show or set injected faults (KEY=VALUE…)
   inject    send a misbehaviour to connected devices (malformed, unknown-type, oversize, oversize-8mib, binary, missing-field, reregister, close, close-subs)
@@ -41,6 +43,8 @@ func main() {
 		err = cmdDevices(args)
 	case "exec":
 		err = cmdExec(args)
+	case "flood":
+		err = cmdFlood(args)
 	case "reports":
 		err = cmdReports(args)
 	case "fault", "faults":

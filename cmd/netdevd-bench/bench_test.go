@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -44,7 +45,7 @@ func runBench(t *testing.T, args ...string) (int, string, string) {
 // A missing binary is a failed measurement: non-zero status, the reason on
 // stderr, nothing at all on stdout (no table, no number).
 func TestMissingBinaryFailsLoudly(t *testing.T) {
-	steps := []string{"idle", "sshexec", "prompt", "fleet"}
+	steps := []string{"idle", "execflood", "sshexec", "prompt", "fleet"}
 	if netemSkip() == "" { // elsewhere the netem step skips before it looks at binaries
 		steps = append(steps, "netem")
 	}
@@ -103,6 +104,26 @@ func TestProcessExitingAtStartFailsLoudly(t *testing.T) {
 	}
 	if !strings.Contains(errs, "exited unexpectedly") || !strings.Contains(errs, "broken") {
 		t.Fatalf("stderr:\n%s", errs)
+	}
+}
+
+// The exec flood step against the real daemon: its three rows, every
+// exec answered in order (or the step fails), a display clock in a flood.
+func TestExecFloodRows(t *testing.T) {
+	code, out, errs := runBench(t, "--only", "execflood", "--exec-count", "1000", "--exec-floods", "2",
+		"--netdevd-bin", realNetdevd(t))
+	if code != 0 {
+		t.Fatalf("status %d\n%s", code, errs)
+	}
+	for _, want := range []string{"1000-exec flood: daemon peak RSS ", "idle RSS, same daemon:",
+		"1000-exec flood: execs answered per second ", "1000-exec flood: SSH `display clock` during the flood ",
+		"no flood, same session:"} {
+		if !strings.Contains(out, want) {
+			t.Fatalf("no %q in\n%s", want, out)
+		}
+	}
+	if code := run([]string{"--only", "execflood", "--exec-count", "0"}, io.Discard, io.Discard); code != 2 {
+		t.Fatalf("--exec-count 0: status %d", code)
 	}
 }
 

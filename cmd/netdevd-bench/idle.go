@@ -21,31 +21,12 @@ func benchIdle(ctx context.Context, c *benchConfig) ([]Row, error) {
 	}
 	defer os.RemoveAll(dir)
 	const serial = "BENCHIDLE00001"
-	tlsDir := filepath.Join(dir, "tls")
-	ctrl, err := startEmbedded(tlsDir, []string{benchDomain, "127.0.0.1"}, serial)
+	ctrl, d, err := joinedDevice(ctx, c, dir, serial)
 	if err != nil {
 		return nil, err
 	}
 	defer ctrl.stop()
-	d, err := startDevice(c, dir, "--serial", serial, "--ca-file", filepath.Join(tlsDir, controller.CAFile))
-	if err != nil {
-		return nil, err
-	}
 	defer d.p.kill()
-	if _, err := netdevdExec(c.netdevdBin, d.dir, "system-view", "ip host "+benchDomain+" 127.0.0.1",
-		"cloud-management server port "+strconv.Itoa(ctrl.port),
-		"cloud-management server domain "+benchDomain); err != nil {
-		return nil, err
-	}
-	if err := waitCond(ctx, 15*time.Second, "idle device Established with sub-connections", func() bool {
-		di, _ := ctrl.device(serial)
-		return d.p.alive() == nil && di.Connected && len(di.Subconns) == 2
-	}); err != nil {
-		if e := d.p.alive(); e != nil {
-			return nil, e
-		}
-		return nil, err
-	}
 	time.Sleep(time.Second) // let the start-up work finish
 	pid := d.p.pid()
 	cpu0, err := cpuTime(pid)
@@ -95,4 +76,39 @@ func benchIdle(ctx context.Context, c *benchConfig) ([]Row, error) {
 		stat(fmt.Sprintf("idle daemon CPU over %v", c.idle.Round(time.Second)), "% of a core", []float64{cpuPct}).
 			note(fmt.Sprintf("%.0f ms user+system in %.1f s (1 window)", ms(cpu1-cpu0), window.Seconds())),
 	}, nil
+}
+
+// joinedDevice starts an embedded controller and the real `netdevd run`
+// (startDevice), configures the cloud connection through `netdevd exec`,
+// and waits until it is Established with both sub-connections. The caller
+// stops both.
+func joinedDevice(ctx context.Context, c *benchConfig, dir, serial string) (*embedded, *device, error) {
+	tlsDir := filepath.Join(dir, "tls")
+	ctrl, err := startEmbedded(tlsDir, []string{benchDomain, "127.0.0.1"}, serial)
+	if err != nil {
+		return nil, nil, err
+	}
+	d, err := startDevice(c, dir, "--serial", serial, "--ca-file", filepath.Join(tlsDir, controller.CAFile))
+	if err == nil {
+		_, err = netdevdExec(c.netdevdBin, d.dir, "system-view", "ip host "+benchDomain+" 127.0.0.1",
+			"cloud-management server port "+strconv.Itoa(ctrl.port),
+			"cloud-management server domain "+benchDomain)
+	}
+	if err == nil {
+		err = waitCond(ctx, 15*time.Second, "device Established with sub-connections", func() bool {
+			di, _ := ctrl.device(serial)
+			return d.p.alive() == nil && di.Connected && len(di.Subconns) == 2
+		})
+		if e := d.p.alive(); e != nil {
+			err = e
+		}
+	}
+	if err != nil {
+		if d != nil {
+			d.p.kill()
+		}
+		ctrl.stop()
+		return nil, nil, err
+	}
+	return ctrl, d, nil
 }

@@ -21,6 +21,8 @@ import (
 	"strings"
 	"syscall"
 	"time"
+
+	"github.com/netdevd/netdevd/cloudmgmt/controller"
 )
 
 // config is the command line.
@@ -31,6 +33,7 @@ type benchConfig struct {
 	goCount                          int
 	goE2E                            bool
 	idle                             time.Duration
+	execCount, execFloods            int
 	fleetN                           int
 	fleetShard                       int
 	fleetRestart                     bool
@@ -43,7 +46,7 @@ type benchConfig struct {
 }
 
 // measurement names, in table order.
-var allMeasurements = []string{"gobench", "config", "failover", "silent", "sshexec", "prompt", "idle", "netem", "fleet"}
+var allMeasurements = []string{"gobench", "config", "failover", "silent", "sshexec", "prompt", "idle", "execflood", "netem", "fleet"}
 
 func main() {
 	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
@@ -61,6 +64,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 	fs.IntVar(&c.goCount, "go-count", 5, "go test -count for the Go benchmarks")
 	fs.BoolVar(&c.goE2E, "go-e2e", false, "also run the end-to-end package's benchmarks (./tests), once")
 	fs.DurationVar(&c.idle, "idle", 60*time.Second, "idle daemon measurement duration")
+	fs.IntVar(&c.execCount, "exec-count", 20000, "execs per flood (execflood)")
+	fs.IntVar(&c.execFloods, "exec-floods", 3, "floods (execflood)")
 	fs.IntVar(&c.fleetN, "fleet", 10000, "fleet size (0 = skip the fleet)")
 	fs.IntVar(&c.fleetShard, "fleet-shard", 4000, "devices per cloudsim+fleet process pair (each device holds 3 sockets; RLIMIT_NOFILE bounds a process)")
 	fs.BoolVar(&c.fleetRestart, "fleet-restart", true, "also restart the controllers with the fleet connected (once without, once with admission control) and record the reconnection curves")
@@ -80,6 +85,10 @@ func run(args []string, stdout, stderr io.Writer) int {
 	}
 	if c.runs < 3 {
 		fmt.Fprintln(stderr, "netdevd-bench: --runs must be at least 3")
+		return 2
+	}
+	if c.execCount < 1 || c.execCount > controller.MaxFloodCount || c.execFloods < 1 {
+		fmt.Fprintf(stderr, "netdevd-bench: --exec-count must be 1-%d and --exec-floods at least 1\n", controller.MaxFloodCount)
 		return 2
 	}
 	c.only = map[string]bool{}
@@ -117,6 +126,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 		{"sshexec", benchSSHExec},
 		{"prompt", benchPrompt},
 		{"idle", benchIdle},
+		{"execflood", benchExecFlood},
 		{"netem", benchNetem},
 		{"fleet", benchFleet},
 	}
