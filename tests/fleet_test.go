@@ -14,7 +14,7 @@ import (
 	"time"
 )
 
-// fleetReport mirrors the JSON of `netdevd fleet --json` (internal/fleet.Report).
+// fleetReport mirrors the JSON of `netdevd fleet --json` (cmd/netdevd/fleet.Report).
 type fleetReport struct {
 	Count                 int            `json:"count"`
 	Established           int            `json:"established"`

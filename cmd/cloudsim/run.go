@@ -203,7 +203,7 @@ func adminMux(api http.Handler) http.Handler {
 
 // freeOSMemory collects garbage and returns free memory to the OS, then
 // reports what stays in use: the bench measures the controller's memory per
-// device after it, as the fleet does on its side (internal/fleet).
+// device after it, as the fleet does on its side (cmd/netdevd/fleet).
 func freeOSMemory(w http.ResponseWriter, _ *http.Request) {
 	debug.FreeOSMemory()
 	var ms runtime.MemStats

@@ -234,7 +234,7 @@ func TestRowCheckRefusesUnmeasuredNumbers(t *testing.T) {
 
 func TestParseGoBench(t *testing.T) {
 	out := `goos: linux
-pkg: github.com/netdevd/netdevd/internal/daemon
+pkg: github.com/netdevd/netdevd/cmd/netdevd/daemon
 BenchmarkExec-2   	    1000	      2000 ns/op	     512 B/op	       7 allocs/op
 BenchmarkExec-2   	    1000	      4000 ns/op	     512 B/op	       7 allocs/op
 BenchmarkExec-2   	    1000	      3000 ns/op	     512 B/op	       7 allocs/op

@@ -21,9 +21,9 @@ import (
 	"github.com/netdevd/netdevd/cloudmgmt"
 	"github.com/netdevd/netdevd/cloudmgmt/controller"
 	"github.com/netdevd/netdevd/cloudmgmt/wire"
+	"github.com/netdevd/netdevd/cmd/netdevd/daemon"
 	"github.com/netdevd/netdevd/internal/clock"
 	"github.com/netdevd/netdevd/internal/config"
-	"github.com/netdevd/netdevd/internal/daemon"
 	"github.com/netdevd/netdevd/internal/logbuf"
 )
 

@@ -14,7 +14,7 @@ import (
 	"time"
 
 	"github.com/netdevd/netdevd/cloudmgmt/controller"
-	"github.com/netdevd/netdevd/internal/fleet"
+	"github.com/netdevd/netdevd/cmd/netdevd/fleet"
 )
 
 // shard is one cloudsim process and the fleet process that joins it. A
@@ -248,7 +248,7 @@ func (fr *fleetRun) coldStart() (coldMeasure, error) {
 	for _, s := range fr.shards {
 		s.coldFailed = s.state().failed
 	}
-	// settle like the fleet does before its memory figures (internal/fleet
+	// settle like the fleet does before its memory figures (cmd/netdevd/fleet
 	// settleTime): sub-connections up, first telemetry acknowledged
 	time.Sleep(3 * time.Second)
 	for _, s := range fr.shards {

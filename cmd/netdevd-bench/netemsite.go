@@ -15,8 +15,8 @@ import (
 	"time"
 
 	"github.com/netdevd/netdevd/cloudmgmt/controller"
-	"github.com/netdevd/netdevd/internal/daemon"
-	"github.com/netdevd/netdevd/internal/localapi"
+	"github.com/netdevd/netdevd/cmd/netdevd/daemon"
+	"github.com/netdevd/netdevd/cmd/netdevd/localapi"
 	"github.com/netdevd/netdevd/internal/logbuf"
 )
 

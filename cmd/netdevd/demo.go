@@ -15,7 +15,7 @@ import (
 	"time"
 
 	"github.com/netdevd/netdevd/cloudmgmt/controller"
-	"github.com/netdevd/netdevd/internal/daemon"
+	"github.com/netdevd/netdevd/cmd/netdevd/daemon"
 	"github.com/netdevd/netdevd/internal/logging"
 )
 

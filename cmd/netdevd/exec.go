@@ -7,8 +7,8 @@ import (
 	"io"
 	"os"
 
-	"github.com/netdevd/netdevd/internal/daemon"
-	"github.com/netdevd/netdevd/internal/localapi"
+	"github.com/netdevd/netdevd/cmd/netdevd/daemon"
+	"github.com/netdevd/netdevd/cmd/netdevd/localapi"
 )
 
 func apiClient(dataDir string) *localapi.Client {

@@ -14,7 +14,7 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/netdevd/netdevd/internal/fleet"
+	"github.com/netdevd/netdevd/cmd/netdevd/fleet"
 	"github.com/netdevd/netdevd/internal/logging"
 	"github.com/netdevd/netdevd/internal/profiling"
 )

@@ -8,7 +8,7 @@ import (
 	"os/signal"
 	"syscall"
 
-	"github.com/netdevd/netdevd/internal/daemon"
+	"github.com/netdevd/netdevd/cmd/netdevd/daemon"
 	"github.com/netdevd/netdevd/internal/logging"
 )
 

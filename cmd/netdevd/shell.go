@@ -13,7 +13,7 @@ import (
 
 	"github.com/netdevd/netdevd/cli"
 	"github.com/netdevd/netdevd/cli/shell"
-	"github.com/netdevd/netdevd/internal/daemon"
+	"github.com/netdevd/netdevd/cmd/netdevd/daemon"
 )
 
 // runShell is a CLI session on this process's terminal: started by hand on

@@ -17,10 +17,10 @@ import (
 
 	"github.com/netdevd/netdevd/cli"
 	"github.com/netdevd/netdevd/cloudmgmt"
+	"github.com/netdevd/netdevd/cmd/netdevd/localapi"
 	"github.com/netdevd/netdevd/configs"
 	"github.com/netdevd/netdevd/internal/clock"
 	"github.com/netdevd/netdevd/internal/config"
-	"github.com/netdevd/netdevd/internal/localapi"
 	"github.com/netdevd/netdevd/internal/logbuf"
 	"github.com/netdevd/netdevd/internal/password"
 	"github.com/netdevd/netdevd/internal/store"

@@ -9,8 +9,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/netdevd/netdevd/cmd/netdevd/localapi"
 	"github.com/netdevd/netdevd/internal/config"
-	"github.com/netdevd/netdevd/internal/localapi"
 	"github.com/netdevd/netdevd/internal/password"
 )
 

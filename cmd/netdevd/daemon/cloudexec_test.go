@@ -10,7 +10,7 @@ import (
 	"time"
 
 	"github.com/netdevd/netdevd/cloudmgmt/controller"
-	"github.com/netdevd/netdevd/internal/localapi"
+	"github.com/netdevd/netdevd/cmd/netdevd/localapi"
 )
 
 // TestCloudExecWaitingForInput: a cloud exec line that would wait for an
