@@ -7,15 +7,16 @@ import (
 	"testing"
 
 	"github.com/netdevd/netdevd/internal/config"
+	"github.com/netdevd/netdevd/internal/device"
 )
 
 // countingDevice is the fake device with ACL match counts.
 type countingDevice struct {
 	*fakeDevice
-	matches []ACLMatch
+	matches []device.ACLMatch
 }
 
-func (d countingDevice) ACLMatches(context.Context) ([]ACLMatch, error) { return d.matches, nil }
+func (d countingDevice) ACLMatches(context.Context) ([]device.ACLMatch, error) { return d.matches, nil }
 
 func TestACLPromptsAndViews(t *testing.T) {
 	s, _ := newTestSession(admin)
@@ -182,7 +183,7 @@ func TestACLRenderAndDisplay(t *testing.T) {
 		t.Errorf("render:\n%s\nwant\n%s", got, want)
 	}
 	a, _ := fd.cfg.ACL(2001)
-	dev.matches = []ACLMatch{
+	dev.matches = []device.ACLMatch{
 		{ACL: 2001, Rule: a.Rules[0], Count: 3},
 		// A count for rule 5 as it was before an edit: not shown.
 		{ACL: 2001, Rule: config.ACLRule{ID: 5, Permit: true}, Count: 9},

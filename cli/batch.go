@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"github.com/netdevd/netdevd/internal/config"
+	"github.com/netdevd/netdevd/internal/device"
 )
 
 // RunBatch runs lines as one session starting in user view, as `netdevd
@@ -16,7 +17,7 @@ import (
 // printed an error. A `quit` in user view ends the run. Once ctx ends (the
 // cloud exec's time limit, an SSH client gone) no further line runs, and ok
 // is false if any was left.
-func RunBatch(ctx context.Context, dev Device, id Identity, lines []string) (output string, ok bool) {
+func RunBatch(ctx context.Context, dev device.Device, id device.Identity, lines []string) (output string, ok bool) {
 	t := &batchTerminal{lines: lines}
 	s := NewSession(dev, id)
 	ok = true
@@ -67,7 +68,7 @@ type LineError struct {
 }
 
 // replayIdentity is who loads the startup file: the system itself.
-var replayIdentity = Identity{User: "console", Role: config.RoleAdmin, Line: "CON 0"}
+var replayIdentity = device.Identity{User: "console", Role: config.RoleAdmin, Line: "CON 0"}
 
 // Replay loads a configuration file through the grammar, as the device does
 // at boot. Every line at column 0 runs in system view (a view line such as
@@ -75,7 +76,7 @@ var replayIdentity = Identity{User: "console", Role: config.RoleAdmin, Line: "CO
 // current view and, when that view does not know it, in system view, as
 // Comware does. `#`, `return` and blank lines are skipped. A bad line is
 // reported and the load goes on.
-func Replay(ctx context.Context, dev Device, text string) []LineError {
+func Replay(ctx context.Context, dev device.Device, text string) []LineError {
 	s := NewSession(dev, replayIdentity)
 	s.view = view{kind: viewSystem}
 	t := &batchTerminal{}

@@ -1,7 +1,6 @@
 package cli
 
 import (
-	"context"
 	"fmt"
 	"net/netip"
 	"strconv"
@@ -36,21 +35,6 @@ var (
 func dottedQuad(s string) bool {
 	a, err := netip.ParseAddr(s)
 	return err == nil && a.Is4()
-}
-
-// ACLMatch is how many SSH connections one ACL rule has matched since the
-// daemon started (`display acl` shows it as `(N times matched)`). A rule
-// changed since counts from zero: the count belongs to the rule as it is.
-type ACLMatch struct {
-	ACL   int            `json:"acl"`
-	Rule  config.ACLRule `json:"rule"`
-	Count uint64         `json:"count"`
-}
-
-// ACLCounter is implemented by devices that count ACL matches (the daemon,
-// the local API client). Without it `display acl` shows no counts.
-type ACLCounter interface {
-	ACLMatches(ctx context.Context) ([]ACLMatch, error)
 }
 
 func aclPrompt(sysname string, n int) string {
@@ -264,8 +248,8 @@ func runDisplayACL(e *invocation) error {
 		acls = cfg.ACLs
 	}
 	counts := map[int]map[config.ACLRule]uint64{}
-	if ctr, ok := e.s.dev.(ACLCounter); ok && len(acls) > 0 {
-		if ms, err := ctr.ACLMatches(e.ctx); err == nil {
+	if len(acls) > 0 {
+		if ms, err := e.s.dev.ACLMatches(e.ctx); err == nil {
 			for _, m := range ms {
 				if counts[m.ACL] == nil {
 					counts[m.ACL] = map[config.ACLRule]uint64{}

@@ -6,7 +6,6 @@ import (
 	"io"
 	"regexp"
 	"strings"
-	"time"
 
 	"github.com/netdevd/netdevd/internal/config"
 )
@@ -14,18 +13,6 @@ import (
 // Configuration archives and rollback (Comware's `archive configuration …`
 // and `configuration replace file …`). Archive files are written by the
 // daemon, which owns flash:; the settings are configuration.
-
-// ArchiveFile is one archive file on flash:.
-type ArchiveFile struct {
-	Name string    `json:"name"` // "my_archive_1.cfg"
-	Time time.Time `json:"time"` // when it was saved
-}
-
-// ArchiveInfo is what `display archive configuration` lists.
-type ArchiveInfo struct {
-	Files []ArchiveFile `json:"files"` // oldest first
-	Next  string        `json:"next"`  // the name the next archive gets; "" when archiving is off
-}
 
 var (
 	archiveDirValue    = text(8, 63, validArchiveDir)

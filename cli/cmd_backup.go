@@ -9,20 +9,14 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+
+	"github.com/netdevd/netdevd/internal/device"
 )
 
 // `backup startup-configuration to sftp://…` and `restore
 // startup-configuration from sftp://…` (user view): Comware's TFTP commands
 // with an SFTP URL in place of the server address, so that the file travels
 // encrypted and the server authenticates itself.
-
-// SFTPTarget is one transfer's server, file and credentials. The password
-// is never logged and never kept in history.
-type SFTPTarget struct {
-	URL                string `json:"url"`                            // sftp://USER@HOST[:PORT]/PATH
-	Password           string `json:"password"`                       // the SFTP user's password
-	HostKeyFingerprint string `json:"host_key_fingerprint,omitempty"` // "SHA256:…"; "" = trust on first use
-}
 
 // SFTPURL is a parsed sftp://USER@HOST[:PORT]/PATH.
 type SFTPURL struct {
@@ -153,8 +147,8 @@ const askPassword = "Password:"
 // sftpTarget collects the URL, fingerprint and password, asking for the
 // password when the line did not give it. ok is false when the user
 // interrupted the question.
-func (e *invocation) sftpTarget() (SFTPTarget, SFTPURL, bool, error) {
-	t := SFTPTarget{URL: e.arg("url"), HostKeyFingerprint: e.arg("fingerprint"), Password: e.arg("password")}
+func (e *invocation) sftpTarget() (device.SFTPTarget, SFTPURL, bool, error) {
+	t := device.SFTPTarget{URL: e.arg("url"), HostKeyFingerprint: e.arg("fingerprint"), Password: e.arg("password")}
 	u, _ := ParseSFTPURL(t.URL)
 	if !e.has("password") {
 		pw, err := e.askSecret(askPassword)
@@ -199,20 +193,10 @@ func runRestoreStartup(e *invocation) error {
 	return nil
 }
 
-// SecretReader is a Terminal that can read an answer without echoing it
-// (passwords). Terminals without it answer through ReadLine.
-type SecretReader interface {
-	ReadSecret(prompt string) (string, error)
-}
-
 // askSecret asks like ask, without echo where the terminal can.
 func (e *invocation) askSecret(prompt string) (string, error) {
 	e.flush()
-	if sr, ok := e.term.(SecretReader); ok {
-		answer, err := sr.ReadSecret(prompt)
-		return strings.TrimSpace(answer), err
-	}
-	answer, err := e.term.ReadLine(prompt)
+	answer, err := e.term.ReadSecret(prompt)
 	return strings.TrimSpace(answer), err
 }
 

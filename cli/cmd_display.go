@@ -20,7 +20,7 @@ func runDisplayCloudState(e *invocation) error {
 	if err != nil {
 		return err
 	}
-	e.out.WriteString(st.Display(e.s.loc))
+	e.out.WriteString(CloudManagementState(st, e.s.loc))
 	return nil
 }
 
@@ -76,7 +76,7 @@ func runDisplayDHCP(e *invocation) error {
 	if err != nil {
 		return err
 	}
-	e.out.WriteString(st.Display(e.has("verbose")))
+	e.out.WriteString(DHCPClientInformation(st, e.has("verbose")))
 	return nil
 }
 

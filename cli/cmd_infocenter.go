@@ -8,29 +8,9 @@ import (
 	"sync/atomic"
 
 	"github.com/netdevd/netdevd/internal/config"
+	"github.com/netdevd/netdevd/internal/device"
 	"github.com/netdevd/netdevd/internal/logbuf"
 )
-
-// DebugSwitches are the device's debugging switches (`debugging …`). They
-// are global to the device, as on Comware, and not part of the
-// configuration: a reboot turns them all off.
-type DebugSwitches struct {
-	CloudEvent  bool `json:"cloud_event"`  // debugging cloud-management event
-	CloudPacket bool `json:"cloud_packet"` // debugging cloud-management packet
-}
-
-// AllDebugging is every switch (`undo debugging all`).
-var AllDebugging = DebugSwitches{CloudEvent: true, CloudPacket: true}
-
-// Set turns the switches set in which on or off in d.
-func (d *DebugSwitches) Set(which DebugSwitches, on bool) {
-	if which.CloudEvent {
-		d.CloudEvent = on
-	}
-	if which.CloudPacket {
-		d.CloudPacket = on
-	}
-}
 
 // Monitor messages (Comware's exact text).
 const (
@@ -52,7 +32,7 @@ type termLog struct {
 
 // isConsole: Comware turns terminal monitor on by default for the console
 // and off for VTY lines.
-func isConsole(id Identity) bool { return len(id.Line) >= 3 && id.Line[:3] == "CON" }
+func isConsole(id device.Identity) bool { return len(id.Line) >= 3 && id.Line[:3] == "CON" }
 
 // SetMonitor sets terminal monitor without a command (a front end's
 // default, e.g. off for a console driven by a script).
@@ -73,7 +53,7 @@ func (s *Session) MonitorLine(e logbuf.Entry) (string, bool) {
 	if p := s.log.sysname.Load(); p != nil {
 		sysname = *p
 	}
-	return e.Format(sysname), true
+	return logbuf.Format(e, sysname), true
 }
 
 // noteSysname keeps the sysname for MonitorLine.
@@ -155,14 +135,14 @@ func runUndoTerminalDebugging(e *invocation) error {
 
 func runResetLogbuffer(e *invocation) error { return e.s.dev.ResetLogBuffer(e.ctx) }
 
-func debugKind(kind string) DebugSwitches {
+func debugKind(kind string) device.DebugSwitches {
 	switch kind {
 	case "event":
-		return DebugSwitches{CloudEvent: true}
+		return device.DebugSwitches{CloudEvent: true}
 	case "packet":
-		return DebugSwitches{CloudPacket: true}
+		return device.DebugSwitches{CloudPacket: true}
 	}
-	return AllDebugging
+	return device.AllDebugging()
 }
 
 func runDebuggingCloud(e *invocation) error {
@@ -174,7 +154,7 @@ func runUndoDebuggingCloud(e *invocation) error {
 }
 
 func runUndoDebuggingAll(e *invocation) error {
-	if err := e.s.dev.SetDebugging(e.ctx, AllDebugging, false); err != nil {
+	if err := e.s.dev.SetDebugging(e.ctx, device.AllDebugging(), false); err != nil {
 		return err
 	}
 	e.println(msgAllDebugOff)
@@ -227,7 +207,7 @@ func runDisplayLogbuffer(e *invocation) error {
 	e.printf("Overwritten messages: %d\n", snap.Overwritten)
 	e.printf("Current messages: %d\n", len(snap.Entries))
 	for _, entry := range snap.Entries {
-		e.println(entry.Format(cfg.Sysname))
+		e.println(logbuf.Format(entry, cfg.Sysname))
 	}
 	return nil
 }

@@ -3,6 +3,8 @@ package cli
 import (
 	"errors"
 	"strings"
+
+	"github.com/netdevd/netdevd/internal/device"
 )
 
 // errKind is one of Comware's command-line error messages.
@@ -78,7 +80,7 @@ func asCLIError(err error) *cliError {
 	switch {
 	case errors.As(err, &ce):
 		return ce
-	case errors.Is(err, ErrPermission):
+	case errors.Is(err, device.ErrPermission):
 		return &cliError{kind: errPermission}
 	}
 	return failure(err.Error())

@@ -4,6 +4,8 @@ import (
 	"context"
 	"strings"
 	"testing"
+
+	"github.com/netdevd/netdevd/internal/device"
 )
 
 // caret builds the expected error output for a caret at col.
@@ -183,7 +185,7 @@ func TestPrompts(t *testing.T) {
 }
 
 func TestEmptyRoleIsOperator(t *testing.T) {
-	s, _ := newTestSession(Identity{User: "nobody"})
+	s, _ := newTestSession(device.Identity{User: "nobody"})
 	if out, ok := run(t, s, "system-view"); ok || out != "Permission denied.\n" {
 		t.Errorf("got ok=%v %q", ok, out)
 	}

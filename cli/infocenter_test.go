@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/netdevd/netdevd/internal/config"
+	"github.com/netdevd/netdevd/internal/device"
 	"github.com/netdevd/netdevd/internal/logbuf"
 )
 
@@ -27,9 +28,11 @@ func (d *fakeDevice) SubscribeLogs(ctx context.Context) (<-chan logbuf.Entry, er
 	return d.logs, nil
 }
 
-func (d *fakeDevice) Debugging(ctx context.Context) (DebugSwitches, error) { return d.debug, nil }
+func (d *fakeDevice) Debugging(ctx context.Context) (device.DebugSwitches, error) {
+	return d.debug, nil
+}
 
-func (d *fakeDevice) SetDebugging(ctx context.Context, which DebugSwitches, on bool) error {
+func (d *fakeDevice) SetDebugging(ctx context.Context, which device.DebugSwitches, on bool) error {
 	if err := d.check(); err != nil {
 		return err
 	}
@@ -104,7 +107,7 @@ func TestTerminalMonitorAndDebugging(t *testing.T) {
 	if s.Monitor() {
 		t.Error("terminal monitor on by default on a VTY line")
 	}
-	if c := NewSession(newFakeDevice(), Identity{User: "console", Role: config.RoleAdmin, Line: "CON 0"}); !c.Monitor() {
+	if c := NewSession(newFakeDevice(), device.Identity{User: "console", Role: config.RoleAdmin, Line: "CON 0"}); !c.Monitor() {
 		t.Error("terminal monitor off by default on the console")
 	}
 	log := logbuf.Entry{Time: testNow.Add(320 * time.Millisecond), Module: "CFGMAN", Severity: 5, Mnemonic: "CFGMAN_CFGCHANGED", Text: "saved."}
@@ -152,7 +155,7 @@ func TestDebuggingCommands(t *testing.T) {
 		t.Errorf("display debugging, all off: %q", out)
 	}
 	run(t, s, "debugging cloud-management event")
-	if d.debug != (DebugSwitches{CloudEvent: true}) {
+	if d.debug != (device.DebugSwitches{CloudEvent: true}) {
 		t.Errorf("switches %+v", d.debug)
 	}
 	if out, _ := run(t, s, "display debugging"); out != "Cloud management event debugging is on\n" {
@@ -163,21 +166,21 @@ func TestDebuggingCommands(t *testing.T) {
 		t.Errorf("display debugging: %q", out)
 	}
 	run(t, s, "undo debugging cloud-management event")
-	if d.debug != (DebugSwitches{CloudPacket: true}) {
+	if d.debug != (device.DebugSwitches{CloudPacket: true}) {
 		t.Errorf("switches %+v", d.debug)
 	}
-	if out, ok := run(t, s, "undo debugging all"); !ok || out != "All possible debugging has been turned off.\n" || d.debug != (DebugSwitches{}) {
+	if out, ok := run(t, s, "undo debugging all"); !ok || out != "All possible debugging has been turned off.\n" || d.debug != (device.DebugSwitches{}) {
 		t.Errorf("undo debugging all: %q %+v", out, d.debug)
 	}
 	run(t, s, "debug cloud pac", "undo debugging cloud-management all")
-	if d.debug != (DebugSwitches{}) {
+	if d.debug != (device.DebugSwitches{}) {
 		t.Errorf("switches %+v", d.debug)
 	}
 	if out, ok := run(t, s, "debugging cloud-management"); ok || out != "                                   ^\n % Incomplete command found at '^' position.\n" {
 		t.Errorf("incomplete: %q", out)
 	}
 	o, od := newTestSession(operator)
-	if out, _ := run(t, o, "debugging cloud-management all"); out != "Permission denied.\n" || od.debug != (DebugSwitches{}) {
+	if out, _ := run(t, o, "debugging cloud-management all"); out != "Permission denied.\n" || od.debug != (device.DebugSwitches{}) {
 		t.Errorf("operator debugging: %q", out)
 	}
 	if out, ok := run(t, o, "display debugging"); !ok || out != "" {

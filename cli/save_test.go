@@ -106,6 +106,8 @@ func TestRunBatchStopsWhenContextEnds(t *testing.T) {
 // interruptTerminal fails ReadLine like the shells do on Ctrl+C.
 type interruptTerminal struct{ fakeTerminal }
 
+func (t *interruptTerminal) ReadSecret(prompt string) (string, error) { return t.ReadLine(prompt) }
+
 func (t *interruptTerminal) ReadLine(prompt string) (string, error) {
 	t.out.WriteString(prompt)
 	return "", errors.New("interrupted")

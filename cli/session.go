@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/netdevd/netdevd/internal/config"
+	"github.com/netdevd/netdevd/internal/device"
 )
 
 // viewKind is a command view: the set of commands a prompt accepts.
@@ -37,8 +38,8 @@ const historySize = 10
 // settings. It holds no device state; everything goes through Device.
 // A Session is used by one goroutine at a time.
 type Session struct {
-	dev     Device
-	id      Identity
+	dev     device.Device
+	id      device.Identity
 	view    view
 	ended   bool
 	paging  bool
@@ -51,7 +52,7 @@ type Session struct {
 }
 
 // NewSession starts a session in user view.
-func NewSession(dev Device, id Identity) *Session {
+func NewSession(dev device.Device, id device.Identity) *Session {
 	s := &Session{dev: dev, id: id, paging: true, sysname: config.DefaultSysname, now: time.Now, loc: time.Local}
 	s.log.monitor.Store(isConsole(id))
 	return s

@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"strings"
 	"time"
+
+	"github.com/netdevd/netdevd/internal/device"
 )
 
 // The fake device's archives, rollback and SFTP transfers. Archive files
@@ -22,8 +24,8 @@ func (d *fakeDevice) ArchiveConfiguration(ctx context.Context) (string, error) {
 	return info.Next, nil
 }
 
-func (d *fakeDevice) Archives(ctx context.Context) (ArchiveInfo, error) {
-	info := ArchiveInfo{}
+func (d *fakeDevice) Archives(ctx context.Context) (device.ArchiveInfo, error) {
+	info := device.ArchiveInfo{}
 	if d.cfg.Archive.Location == "" {
 		return info, nil
 	}
@@ -34,7 +36,7 @@ func (d *fakeDevice) Archives(ctx context.Context) (ArchiveInfo, error) {
 		}
 	}
 	for i := 1; i <= n; i++ {
-		info.Files = append(info.Files, ArchiveFile{Name: fmt.Sprintf("%s_%d.cfg", d.cfg.Archive.Prefix, i), Time: testNow.Add(time.Duration(i) * time.Minute)})
+		info.Files = append(info.Files, device.ArchiveFile{Name: fmt.Sprintf("%s_%d.cfg", d.cfg.Archive.Prefix, i), Time: testNow.Add(time.Duration(i) * time.Minute)})
 	}
 	info.Next = fmt.Sprintf("%s_%d.cfg", d.cfg.Archive.Prefix, n+1)
 	return info, nil
@@ -58,7 +60,7 @@ func (d *fakeDevice) ReplaceConfiguration(ctx context.Context, file string) erro
 
 var errFakeLogin = errors.New("Login to 192.0.2.9:22 as u failed: wrong user name or password.")
 
-func (d *fakeDevice) BackupStartup(ctx context.Context, t SFTPTarget) error {
+func (d *fakeDevice) BackupStartup(ctx context.Context, t device.SFTPTarget) error {
 	if err := d.check(); err != nil {
 		return err
 	}
@@ -70,7 +72,7 @@ func (d *fakeDevice) BackupStartup(ctx context.Context, t SFTPTarget) error {
 	return nil
 }
 
-func (d *fakeDevice) RestoreStartup(ctx context.Context, t SFTPTarget) error {
+func (d *fakeDevice) RestoreStartup(ctx context.Context, t device.SFTPTarget) error {
 	if err := d.check(); err != nil {
 		return err
 	}

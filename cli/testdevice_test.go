@@ -7,9 +7,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/netdevd/netdevd/cloudmgmt"
-	"github.com/netdevd/netdevd/dhcpopt"
 	"github.com/netdevd/netdevd/internal/config"
+	"github.com/netdevd/netdevd/internal/device"
 	"github.com/netdevd/netdevd/internal/logbuf"
 )
 
@@ -25,7 +24,7 @@ type fakeDevice struct {
 	resets  int
 	// log buffer and debugging (infocenter_test.go)
 	logResets int
-	debug     DebugSwitches
+	debug     device.DebugSwitches
 	logs      chan logbuf.Entry
 	deny      bool // every call returns ErrPermission
 }
@@ -36,7 +35,7 @@ func newFakeDevice() *fakeDevice {
 
 func (d *fakeDevice) check() error {
 	if d.deny {
-		return ErrPermission
+		return device.ErrPermission
 	}
 	return nil
 }
@@ -85,13 +84,13 @@ func (d *fakeDevice) SavedConfiguration(ctx context.Context) (string, error) {
 	return d.files["startup.cfg"], nil
 }
 
-func (d *fakeDevice) Version(ctx context.Context) (VersionInfo, error) {
-	return VersionInfo{Software: "1.2.3", Model: "NETDEVD-1000", Serial: "SN0001",
+func (d *fakeDevice) Version(ctx context.Context) (device.VersionInfo, error) {
+	return device.VersionInfo{Software: "1.2.3", Model: "NETDEVD-1000", Serial: "SN0001",
 		BootTime: testNow.Add(-62 * time.Minute)}, nil
 }
 
-func (d *fakeDevice) CloudStatus(ctx context.Context) (cloudmgmt.Status, error) {
-	return cloudmgmt.Status{ConnState: "Idle", DeviceState: "Idle", ProcessState: "Idle", Now: testNow}, nil
+func (d *fakeDevice) CloudStatus(ctx context.Context) (device.CloudStatus, error) {
+	return device.CloudStatus{ConnState: "Idle", DeviceState: "Idle", ProcessState: "Idle", Now: testNow}, nil
 }
 
 func (d *fakeDevice) ResetCloudTunnel(ctx context.Context) error {
@@ -110,20 +109,23 @@ func (d *fakeDevice) Unbind(ctx context.Context, code string) (string, error) {
 	return "Unbinding code sent.", nil
 }
 
-func (d *fakeDevice) DHCPStatus(ctx context.Context) (dhcpopt.Status, error) {
-	return dhcpopt.Status{Enabled: d.cfg.Vlan1.DHCPAlloc}, nil
+func (d *fakeDevice) DHCPStatus(ctx context.Context) (device.DHCPStatus, error) {
+	return device.DHCPStatus{Enabled: d.cfg.Vlan1.DHCPAlloc}, nil
 }
 
-func (d *fakeDevice) DNSHosts(ctx context.Context) ([]DNSHost, error) {
-	var hosts []DNSHost
+func (d *fakeDevice) DNSHosts(ctx context.Context) ([]device.DNSHost, error) {
+	var hosts []device.DNSHost
 	for _, h := range d.cfg.IPHosts {
-		hosts = append(hosts, DNSHost{Name: h.Name, Type: "S", Addr: h.Addr.String()})
+		hosts = append(hosts, device.DNSHost{Name: h.Name, Type: "S", Addr: h.Addr.String()})
 	}
 	return hosts, nil
 }
 
-func (d *fakeDevice) Users(ctx context.Context) ([]VTYSession, error) {
-	return []VTYSession{
+// ACLMatches counts nothing: the fake device has no SSH server.
+func (d *fakeDevice) ACLMatches(context.Context) ([]device.ACLMatch, error) { return nil, nil }
+
+func (d *fakeDevice) Users(ctx context.Context) ([]device.VTYSession, error) {
+	return []device.VTYSession{
 		{Idx: 177, Line: "VTY 0", Since: testNow, Pid: 1011, Type: "SSH", User: "admin", Source: "192.0.2.7", Current: true},
 		{Idx: 178, Line: "VTY 1", Idle: 75 * time.Second, Since: testNow, Pid: 1012, Type: "SSH", User: "ops", Source: "192.0.2.8"},
 	}, nil
@@ -150,6 +152,8 @@ type fakeTerminal struct {
 
 func (t *fakeTerminal) Write(p []byte) (int, error) { return t.out.Write(p) }
 
+func (t *fakeTerminal) ReadSecret(prompt string) (string, error) { return t.ReadLine(prompt) }
+
 func (t *fakeTerminal) ReadLine(prompt string) (string, error) {
 	t.out.WriteString(prompt)
 	if len(t.answers) == 0 {
@@ -172,11 +176,11 @@ func (t *fakeTerminal) ReadKey() (byte, error) {
 
 func (t *fakeTerminal) Rows() int { return t.rows }
 
-var admin = Identity{User: "admin", Role: config.RoleAdmin, Line: "VTY 0"}
-var operator = Identity{User: "ops", Role: config.RoleOperator, Line: "VTY 1"}
+var admin = device.Identity{User: "admin", Role: config.RoleAdmin, Line: "VTY 0"}
+var operator = device.Identity{User: "ops", Role: config.RoleOperator, Line: "VTY 1"}
 
 // newTestSession is a session on a fresh fake device with a fixed clock.
-func newTestSession(id Identity) (*Session, *fakeDevice) {
+func newTestSession(id device.Identity) (*Session, *fakeDevice) {
 	d := newFakeDevice()
 	s := NewSession(d, id)
 	s.now = func() time.Time { return testNow }

@@ -20,6 +20,7 @@ import (
 	"github.com/gorilla/websocket"
 
 	"github.com/netdevd/netdevd/cloudmgmt/wire"
+	"github.com/netdevd/netdevd/internal/device"
 )
 
 // session is one attempt at one server: the resolved address, the TLS
@@ -182,7 +183,7 @@ func (f *fsm) resolving(ctx context.Context) (State, Reason) {
 		return f.fail(Reason{ReasonDNS, err.Error()})
 	}
 	s.addr = addr
-	c.setStatus(func(st *Status) { st.ServerAddress = addr.String() })
+	c.setStatus(func(st *device.CloudStatus) { st.ServerAddress = addr.String() })
 	return StateConnecting, Reason{}
 }
 
@@ -246,7 +247,7 @@ func (s *session) post(ctx context.Context, path string, body any, bearer string
 func (s *session) do(ctx context.Context, path string, body any, bearer string, track bool) (int, []byte, error) {
 	setProc := func(p string) {
 		if track {
-			s.c.setStatus(func(st *Status) { st.ProcessState = p })
+			s.c.setStatus(func(st *device.CloudStatus) { st.ProcessState = p })
 		}
 	}
 	b, _ := json.Marshal(body)
@@ -345,7 +346,7 @@ func (f *fsm) authenticating(ctx context.Context) (State, Reason) {
 			return f.fail(Reason{ReasonAuth, "protocol error: result " + ar.Result})
 		}
 		s.token = ar.Token
-		c.setStatus(func(st *Status) { st.DeviceState = DevRequestSuccess })
+		c.setStatus(func(st *device.CloudStatus) { st.DeviceState = DevRequestSuccess })
 		return StateRegistering, Reason{}
 	case http.StatusForbidden, http.StatusConflict:
 		dev, want := DevRequestFailure, wire.ReasonSerialUnknown

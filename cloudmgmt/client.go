@@ -18,6 +18,7 @@ import (
 
 	"github.com/netdevd/netdevd/internal/clock"
 	"github.com/netdevd/netdevd/internal/config"
+	"github.com/netdevd/netdevd/internal/device"
 	"github.com/netdevd/netdevd/internal/logbuf"
 	"github.com/netdevd/netdevd/internal/version"
 )
@@ -80,7 +81,7 @@ type Client struct {
 
 	mu     sync.Mutex
 	goal   goal
-	status Status
+	status device.CloudStatus
 	conn   *connInfo // the established connection, nil when none
 	bufs   map[string]*reportBuf
 	randMu sync.Mutex
@@ -176,7 +177,7 @@ func New(o Options) *Client {
 		defer c.randMu.Unlock()
 		return o.Rand()
 	}
-	c.status = Status{ConnState: StateIdle.String(), DeviceState: DevIdle, ProcessState: ProcIdle,
+	c.status = device.CloudStatus{ConnState: StateIdle.String(), DeviceState: DevIdle, ProcessState: ProcIdle,
 		InsecureTLS: o.InsecureSkipVerify}
 	for _, s := range services {
 		c.bufs[s] = newReportBuf(s, o.BufferSize)
@@ -243,7 +244,7 @@ func (c *Client) takePending() pending {
 }
 
 // Status returns a snapshot for display cloud-management state.
-func (c *Client) Status() Status {
+func (c *Client) Status() device.CloudStatus {
 	c.mu.Lock()
 	s := c.status
 	c.mu.Unlock()
@@ -256,7 +257,7 @@ func (c *Client) Status() Status {
 	return s
 }
 
-func (c *Client) setStatus(f func(s *Status)) {
+func (c *Client) setStatus(f func(s *device.CloudStatus)) {
 	c.mu.Lock()
 	f(&c.status)
 	c.mu.Unlock()

@@ -13,6 +13,7 @@ import (
 	"github.com/gorilla/websocket"
 
 	"github.com/netdevd/netdevd/cloudmgmt/wire"
+	"github.com/netdevd/netdevd/internal/device"
 	"github.com/netdevd/netdevd/internal/shortstack"
 )
 
@@ -41,7 +42,7 @@ func (w *wsConn) write(b []byte) error {
 		w.c.debugf(DebugPacket, "Sending the frame failed: %s", shortErr(err))
 	}
 	if err == nil && w.main {
-		w.c.setStatus(func(s *Status) { s.ProcessState = ProcSent })
+		w.c.setStatus(func(s *device.CloudStatus) { s.ProcessState = ProcSent })
 	}
 	return err
 }
@@ -114,7 +115,7 @@ func (w *wsConn) frame(mt int, data []byte) (wire.Frame, error) {
 		return wire.Frame{}, &frameError{websocket.CloseProtocolError, err.Error()}
 	}
 	if w.main {
-		w.c.setStatus(func(s *Status) { s.ProcessState = ProcReceived })
+		w.c.setStatus(func(s *device.CloudStatus) { s.ProcessState = ProcReceived })
 	}
 	w.c.debugFrame("Received", w.main, data)
 	return fr, nil
@@ -164,7 +165,7 @@ func (f *fsm) established(ctx context.Context) (State, Reason) {
 	// The backoff resets only once the connection is stable (flap.go).
 	f.jitter = false
 	up := uptime{since: now}
-	c.setStatus(func(st *Status) {
+	c.setStatus(func(st *device.CloudStatus) {
 		st.ConnectedAt = now
 		st.FailureReason = ""
 		st.DeviceState = DevRequestSuccess
@@ -182,7 +183,7 @@ func (f *fsm) established(ctx context.Context) (State, Reason) {
 	rerr := make(chan error, 1)
 	w.ws.SetPongHandler(func(string) error {
 		w.pongSeen.Store(true)
-		c.setStatus(func(st *Status) { st.ProcessState = ProcReceived })
+		c.setStatus(func(st *device.CloudStatus) { st.ProcessState = ProcReceived })
 		return nil
 	})
 	var ackSeen bool

@@ -8,6 +8,8 @@ import (
 	"time"
 
 	"go.uber.org/zap"
+
+	"github.com/netdevd/netdevd/internal/device"
 )
 
 // State is the cloud connection state (display cloud-management state).
@@ -187,7 +189,7 @@ func (c *Client) Run(ctx context.Context) error {
 	f.closeSession()
 	f.dropParked()
 	wg.Wait()
-	c.setStatus(func(s *Status) {
+	c.setStatus(func(s *device.CloudStatus) {
 		s.ConnState = StateIdle.String()
 		s.ProcessState = ProcIdle
 	})
@@ -196,7 +198,7 @@ func (c *Client) Run(ctx context.Context) error {
 
 func (f *fsm) enter(s State) {
 	f.state = s
-	f.c.setStatus(func(st *Status) {
+	f.c.setStatus(func(st *device.CloudStatus) {
 		st.ConnState = s.String()
 		switch s {
 		case StateIdle:
@@ -286,7 +288,7 @@ func (f *fsm) failDev(dev string, r Reason) (State, Reason) {
 	c := f.c
 	f.closeSession()
 	srv := f.list[f.idx]
-	c.setStatus(func(s *Status) {
+	c.setStatus(func(s *device.CloudStatus) {
 		if dev != "" {
 			s.DeviceState = dev
 		}

@@ -134,7 +134,7 @@ func TestBackoffBoundsAndResets(t *testing.T) {
 			t.Fatalf("after config change: %v", got)
 		}
 		if testing.Verbose() {
-			t.Log(d.Status().Display(time.UTC))
+			t.Logf("%+v", d.Status())
 		}
 		// Reset too (one second later, so that the new wait is a new deadline).
 		d.advance(t, time.Second)
@@ -234,8 +234,5 @@ func TestDomainChangedAndRemovedAndReset(t *testing.T) {
 	s := d.Status()
 	if !strings.HasPrefix(s.LastDownReason, "configuration removed (Details:") || s.ServerDomain != "" {
 		t.Fatalf("%+v", s)
-	}
-	if out := s.Display(time.UTC); !strings.Contains(out, "Cloud server domain name : N/A") {
-		t.Fatal(out)
 	}
 }

@@ -10,6 +10,7 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/netdevd/netdevd/cloudmgmt/wire"
+	"github.com/netdevd/netdevd/internal/device"
 	"github.com/netdevd/netdevd/internal/logbuf"
 )
 
@@ -178,7 +179,7 @@ func (b *reportBuf) pending() int {
 	return len(b.items)
 }
 
-func (b *reportBuf) addCounters(s *Status) {
+func (b *reportBuf) addCounters(s *device.CloudStatus) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	s.DroppedAfterLimit += b.droppedLimit
@@ -228,7 +229,7 @@ func (c *Client) PendingReports(service string) int {
 
 func (c *Client) reportFailure(text string) {
 	now := c.clk.Now()
-	c.setStatus(func(s *Status) {
+	c.setStatus(func(s *device.CloudStatus) {
 		s.LastReportFailureReason = text
 		s.LastReportFailureAt = now
 	})
@@ -276,7 +277,7 @@ func (c *Client) drainLogs(ctx context.Context) {
 			c.Report(wire.ServiceLog, map[string]any{
 				"time": e.Time.UTC().Format(time.RFC3339Nano), "module": e.Module,
 				"severity": e.Severity, "mnemonic": e.Mnemonic, "text": e.Text,
-				"line": e.Format(c.o.Sysname()),
+				"line": logbuf.Format(e, c.o.Sysname()),
 			})
 		}
 	}

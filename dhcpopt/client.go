@@ -27,6 +27,7 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/netdevd/netdevd/internal/clock"
+	"github.com/netdevd/netdevd/internal/device"
 	"github.com/netdevd/netdevd/internal/logbuf"
 )
 
@@ -137,7 +138,7 @@ type Client struct {
 
 	mu         sync.Mutex
 	enabled    bool
-	st         Status
+	st         device.DHCPStatus
 	cancelIO   context.CancelFunc
 	cloud      string
 	rejected   uint64
@@ -215,7 +216,7 @@ func (c *Client) SetEnabled(on bool) {
 func (c *Client) Renew() { signal(c.renew) }
 
 // Status is a snapshot for `display dhcp client`.
-func (c *Client) Status() Status {
+func (c *Client) Status() device.DHCPStatus {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	s := c.st

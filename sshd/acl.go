@@ -7,8 +7,8 @@ import (
 	"sync"
 	"time"
 
-	"github.com/netdevd/netdevd/cli"
 	"github.com/netdevd/netdevd/internal/config"
+	"github.com/netdevd/netdevd/internal/device"
 	"github.com/netdevd/netdevd/internal/logbuf"
 )
 
@@ -162,12 +162,12 @@ func (f *aclFilter) pruneLocked(cfg config.Config) {
 
 // ACLMatches is how many connections each ACL rule has matched since the
 // server started (`display acl`).
-func (s *Server) ACLMatches() []cli.ACLMatch {
+func (s *Server) ACLMatches() []device.ACLMatch {
 	s.acl.mu.Lock()
 	defer s.acl.mu.Unlock()
-	out := make([]cli.ACLMatch, 0, len(s.acl.hits))
+	out := make([]device.ACLMatch, 0, len(s.acl.hits))
 	for k, c := range s.acl.hits {
-		out = append(out, cli.ACLMatch{ACL: k.acl, Rule: k.rule, Count: c})
+		out = append(out, device.ACLMatch{ACL: k.acl, Rule: k.rule, Count: c})
 	}
 	return out
 }

@@ -20,9 +20,9 @@ import (
 	"go.uber.org/zap"
 	gossh "golang.org/x/crypto/ssh"
 
-	"github.com/netdevd/netdevd/cli"
 	"github.com/netdevd/netdevd/internal/clock"
 	"github.com/netdevd/netdevd/internal/config"
+	"github.com/netdevd/netdevd/internal/device"
 	"github.com/netdevd/netdevd/internal/logbuf"
 )
 
@@ -44,10 +44,10 @@ type Options struct {
 	// the session has ended and the child has been reaped. The server sets
 	// the child's stdin/stdout/stderr, SysProcAttr (new session, controlling
 	// terminal) and TERM (from the client's pty-req).
-	Shell func(id cli.Identity, mode string) (cmd *exec.Cmd, cleanup func(), err error)
+	Shell func(id device.Identity, mode string) (cmd *exec.Cmd, cleanup func(), err error)
 	// Exec runs `ssh host "LINE; LINE"` lines in-process as one session and
 	// writes the output.
-	Exec  func(ctx context.Context, id cli.Identity, lines []string, out io.Writer) (ok bool)
+	Exec  func(ctx context.Context, id device.Identity, lines []string, out io.Writer) (ok bool)
 	Log   *logbuf.Buffer
 	Zap   *zap.Logger
 	Clock clock.Clock
@@ -324,11 +324,11 @@ func (s *Server) connClosed(c *trackedConn) {
 }
 
 // Sessions lists the open sessions (display users), by VTY number.
-func (s *Server) Sessions() []cli.VTYSession {
+func (s *Server) Sessions() []device.VTYSession {
 	now := s.clk.Now()
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	var out []cli.VTYSession
+	var out []device.VTYSession
 	for _, v := range s.vtys {
 		if v == nil {
 			continue
@@ -337,7 +337,7 @@ func (s *Server) Sessions() []cli.VTYSession {
 		if idle < 0 {
 			idle = 0
 		}
-		out = append(out, cli.VTYSession{
+		out = append(out, device.VTYSession{
 			Idx: v.idx, Line: v.line(), Idle: idle, Since: v.since, Pid: int(v.pid.Load()),
 			Type: "SSH", User: v.user, Source: v.source,
 		})

@@ -23,9 +23,9 @@ import (
 
 	gossh "golang.org/x/crypto/ssh"
 
-	"github.com/netdevd/netdevd/cli"
 	"github.com/netdevd/netdevd/internal/clock"
 	"github.com/netdevd/netdevd/internal/config"
+	"github.com/netdevd/netdevd/internal/device"
 	"github.com/netdevd/netdevd/internal/logbuf"
 	"github.com/netdevd/netdevd/internal/password"
 )
@@ -82,7 +82,7 @@ func newHarness(t testing.TB, opts ...harnessOpt) *harness {
 	o := Options{
 		Listen: "127.0.0.1:0",
 		Config: func() config.Config { return *h.cfg.Load() },
-		Shell: func(id cli.Identity, mode string) (*exec.Cmd, func(), error) {
+		Shell: func(id device.Identity, mode string) (*exec.Cmd, func(), error) {
 			h.mu.Lock()
 			h.modes = append(h.modes, mode)
 			h.mu.Unlock()
@@ -90,7 +90,7 @@ func newHarness(t testing.TB, opts ...harnessOpt) *harness {
 			cmd.Env = append(os.Environ(), fakeShellEnv+"="+mode)
 			return cmd, func() { h.cleaned.Add(1) }, nil
 		},
-		Exec: func(ctx context.Context, id cli.Identity, lines []string, out io.Writer) bool {
+		Exec: func(ctx context.Context, id device.Identity, lines []string, out io.Writer) bool {
 			ok := true
 			for _, l := range lines {
 				fmt.Fprintf(out, "exec[%s %s %s]: %s\n", id.User, id.Role, id.Line, l)
@@ -871,7 +871,7 @@ func TestRealReadline(t *testing.T) {
 		t.Skip("readline has data races of its own (resize handling); the child is a race binary here")
 	}
 	h := newHarness(t, func(o *Options, c *config.Config) {
-		o.Shell = func(id cli.Identity, mode string) (*exec.Cmd, func(), error) {
+		o.Shell = func(id device.Identity, mode string) (*exec.Cmd, func(), error) {
 			cmd := exec.Command(os.Args[0], "-test.run=^$")
 			child := mode
 			if mode == ModeReadline {
@@ -941,7 +941,7 @@ func TestRealReadline(t *testing.T) {
 // A child that ignores SIGHUP is killed after the grace period and reaped.
 func TestStubbornChildKilled(t *testing.T) {
 	h := newHarness(t, func(o *Options, c *config.Config) {
-		o.Shell = func(id cli.Identity, mode string) (*exec.Cmd, func(), error) {
+		o.Shell = func(id device.Identity, mode string) (*exec.Cmd, func(), error) {
 			cmd := exec.Command(os.Args[0], "-test.run=^$")
 			cmd.Env = append(os.Environ(), fakeShellEnv+"=stubborn")
 			return cmd, nil, nil

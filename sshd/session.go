@@ -13,7 +13,7 @@ import (
 	"go.uber.org/zap"
 	gossh "golang.org/x/crypto/ssh"
 
-	"github.com/netdevd/netdevd/cli"
+	"github.com/netdevd/netdevd/internal/device"
 )
 
 // Messages printed to the client.
@@ -57,7 +57,7 @@ func (s *Server) handleSession(sess ssh.Session) {
 		return
 	}
 	defer s.freeVTY(v)
-	id := cli.Identity{User: u.Name, Role: u.EffectiveRole(), Line: v.line(), Source: src}
+	id := device.Identity{User: u.Name, Role: u.EffectiveRole(), Line: v.line(), Source: src}
 
 	if raw := strings.TrimSpace(sess.RawCommand()); raw != "" {
 		sess.Exit(s.runExec(sess, v, id, raw))
@@ -83,7 +83,7 @@ func splitLines(raw string) []string {
 	return lines
 }
 
-func (s *Server) runExec(sess ssh.Session, v *vty, id cli.Identity, raw string) int {
+func (s *Server) runExec(sess ssh.Session, v *vty, id device.Identity, raw string) int {
 	if s.o.Exec == nil {
 		io.WriteString(sess, strings.ReplaceAll(msgNoShell, "%%", "%"))
 		return 1

@@ -14,8 +14,8 @@ import (
 	"github.com/gliderlabs/ssh"
 	"go.uber.org/zap"
 
-	"github.com/netdevd/netdevd/cli"
 	"github.com/netdevd/netdevd/internal/config"
+	"github.com/netdevd/netdevd/internal/device"
 )
 
 // Relay timings (README.md "Cursor reports and type-ahead").
@@ -37,7 +37,7 @@ type shell struct {
 	s      *Server
 	sess   ssh.Session
 	v      *vty
-	id     cli.Identity
+	id     device.Identity
 	tc     *trackedConn
 	isPty  bool
 	ptyReq ssh.Pty

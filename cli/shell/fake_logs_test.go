@@ -3,7 +3,7 @@ package shell
 import (
 	"context"
 
-	"github.com/netdevd/netdevd/cli"
+	"github.com/netdevd/netdevd/internal/device"
 	"github.com/netdevd/netdevd/internal/logbuf"
 )
 
@@ -17,8 +17,8 @@ func (d *memDevice) SubscribeLogs(ctx context.Context) (<-chan logbuf.Entry, err
 	return c, nil
 }
 
-func (d *memDevice) Debugging(context.Context) (cli.DebugSwitches, error) {
-	return cli.DebugSwitches{}, nil
+func (d *memDevice) Debugging(context.Context) (device.DebugSwitches, error) {
+	return device.DebugSwitches{}, nil
 }
 
-func (d *memDevice) SetDebugging(context.Context, cli.DebugSwitches, bool) error { return nil }
+func (d *memDevice) SetDebugging(context.Context, device.DebugSwitches, bool) error { return nil }

@@ -3,7 +3,6 @@ package shell
 import (
 	"context"
 	"fmt"
-	"github.com/netdevd/netdevd/internal/tmpguard"
 	"os"
 	"os/signal"
 	"runtime/pprof"
@@ -12,6 +11,8 @@ import (
 
 	"github.com/netdevd/netdevd/cli"
 	"github.com/netdevd/netdevd/internal/config"
+	"github.com/netdevd/netdevd/internal/device"
+	"github.com/netdevd/netdevd/internal/tmpguard"
 )
 
 // childEnv makes the test binary, re-executed on a PTY, run the interactive
@@ -34,7 +35,7 @@ func TestMain(m *testing.M) {
 		var e Engine = &fakeEngine{}
 		if mode == "grammar" {
 			e = cli.NewSession(&memDevice{cfg: config.Default()},
-				cli.Identity{User: "admin", Role: config.RoleAdmin, Line: "VTY 0"})
+				device.Identity{User: "admin", Role: config.RoleAdmin, Line: "VTY 0"})
 		}
 		ctx := context.Background()
 		if mode == "notify" { // as `netdevd shell` does

@@ -9,13 +9,12 @@ import (
 	"time"
 
 	"github.com/netdevd/netdevd/cli"
-	"github.com/netdevd/netdevd/cloudmgmt"
-	"github.com/netdevd/netdevd/dhcpopt"
 	"github.com/netdevd/netdevd/internal/config"
+	"github.com/netdevd/netdevd/internal/device"
 	"github.com/netdevd/netdevd/internal/logbuf"
 )
 
-// memDevice is the smallest cli.Device: a running configuration in memory.
+// memDevice is the smallest device.Device: a running configuration in memory.
 type memDevice struct {
 	mu  sync.Mutex
 	cfg config.Config
@@ -41,17 +40,19 @@ func (d *memDevice) Update(_ context.Context, change func(*config.Config) error)
 func (d *memDevice) Save(context.Context, string) error                 { return nil }
 func (d *memDevice) FileExists(context.Context, string) (bool, error)   { return false, nil }
 func (d *memDevice) SavedConfiguration(context.Context) (string, error) { return "", nil }
-func (d *memDevice) Version(context.Context) (cli.VersionInfo, error) {
-	return cli.VersionInfo{Software: "test", BootTime: time.Now()}, nil
+func (d *memDevice) Version(context.Context) (device.VersionInfo, error) {
+	return device.VersionInfo{Software: "test", BootTime: time.Now()}, nil
 }
-func (d *memDevice) CloudStatus(context.Context) (cloudmgmt.Status, error) {
-	return cloudmgmt.Status{}, nil
+func (d *memDevice) CloudStatus(context.Context) (device.CloudStatus, error) {
+	return device.CloudStatus{}, nil
 }
-func (d *memDevice) ResetCloudTunnel(context.Context) error             { return nil }
-func (d *memDevice) Unbind(context.Context, string) (string, error)     { return "", nil }
-func (d *memDevice) DHCPStatus(context.Context) (dhcpopt.Status, error) { return dhcpopt.Status{}, nil }
-func (d *memDevice) DNSHosts(context.Context) ([]cli.DNSHost, error)    { return nil, nil }
-func (d *memDevice) Users(context.Context) ([]cli.VTYSession, error)    { return nil, nil }
+func (d *memDevice) ResetCloudTunnel(context.Context) error         { return nil }
+func (d *memDevice) Unbind(context.Context, string) (string, error) { return "", nil }
+func (d *memDevice) DHCPStatus(context.Context) (device.DHCPStatus, error) {
+	return device.DHCPStatus{}, nil
+}
+func (d *memDevice) DNSHosts(context.Context) ([]device.DNSHost, error) { return nil, nil }
+func (d *memDevice) Users(context.Context) ([]device.VTYSession, error) { return nil, nil }
 func (d *memDevice) LogBuffer(context.Context) (logbuf.Snapshot, error) {
 	return logbuf.Snapshot{}, nil
 }
@@ -60,7 +61,7 @@ func (d *memDevice) LogBuffer(context.Context) (logbuf.Snapshot, error) {
 // (prompt length + offset in the line as typed), `?`, Ctrl+Z, quit.
 func TestLineWithGrammar(t *testing.T) {
 	dev := &memDevice{cfg: config.Default()}
-	s := cli.NewSession(dev, cli.Identity{User: "admin", Role: config.RoleAdmin, Line: "VTY 0"})
+	s := cli.NewSession(dev, device.Identity{User: "admin", Role: config.RoleAdmin, Line: "VTY 0"})
 	in := "system-view\n" +
 		"sysname  R1\n" +
 		"display  clound\n" +

@@ -18,6 +18,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/netdevd/netdevd/cli"
 	"github.com/netdevd/netdevd/cloudmgmt"
 	"github.com/netdevd/netdevd/cloudmgmt/controller"
 	"github.com/netdevd/netdevd/cloudmgmt/wire"
@@ -162,7 +163,7 @@ func benchConfigToEstablished(ctx context.Context, c *benchConfig) ([]Row, error
 		}
 		e, err := waitLog(ctx, logs, 10*time.Second, "CLOUD_ESTABLISHED", "")
 		if err != nil {
-			return 0, fmt.Errorf("%w; state:\n%s", err, d.CloudStatus().Display(time.UTC))
+			return 0, fmt.Errorf("%w; state:\n%s", err, cli.CloudManagementState(d.CloudStatus(), time.UTC))
 		}
 		took := e.Time.Sub(t0)
 		// back to a device with no domain, and a controller with no connection
@@ -335,7 +336,7 @@ func benchFailover(ctx context.Context, c *benchConfig) ([]Row, error) {
 	defer func() { cancel(); <-done }()
 	onPrimary := func() error {
 		if _, err := waitLog(ctx, logs, 15*time.Second, "CLOUD_ESTABLISHED", "primary.bench.test"); err != nil {
-			return fmt.Errorf("%w; state:\n%s", err, cl.Status().Display(time.UTC))
+			return fmt.Errorf("%w; state:\n%s", err, cli.CloudManagementState(cl.Status(), time.UTC))
 		}
 		return waitCond(ctx, 10*time.Second, "sub-connections on the primary", func() bool {
 			di, _ := primary.device(serial)
@@ -352,7 +353,7 @@ func benchFailover(ctx context.Context, c *benchConfig) ([]Row, error) {
 		px.rst()
 		e, err := waitLog(ctx, logs, 15*time.Second, "CLOUD_ESTABLISHED", "backup.bench.test")
 		if err != nil {
-			return nil, fmt.Errorf("run %d: %w; state:\n%s", i+1, err, cl.Status().Display(time.UTC))
+			return nil, fmt.Errorf("run %d: %w; state:\n%s", i+1, err, cli.CloudManagementState(cl.Status(), time.UTC))
 		}
 		xs = append(xs, ms(e.Time.Sub(t0)))
 		// primary back, reset cloud-management tunnel → top of the list

@@ -340,7 +340,7 @@ func firstEntry(snap logbuf.Snapshot, mnemonic string) (time.Time, bool) {
 func formatLog(snap logbuf.Snapshot) string {
 	var b strings.Builder
 	for _, e := range snap.Entries {
-		b.WriteString(e.Format("device") + "\n")
+		b.WriteString(logbuf.Format(e, "device") + "\n")
 	}
 	return b.String()
 }

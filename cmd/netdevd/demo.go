@@ -14,6 +14,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/netdevd/netdevd/cli"
 	"github.com/netdevd/netdevd/cloudmgmt/controller"
 	"github.com/netdevd/netdevd/cmd/netdevd/daemon"
 	"github.com/netdevd/netdevd/internal/logging"
@@ -127,7 +128,7 @@ func waitEstablished(ctx context.Context, d *daemon.Daemon, limit time.Duration)
 
 func printBanner(d *daemon.Daemon, sshAddr, pw string, ctrl *net.TCPAddr, sinceConfig time.Duration, ok bool) {
 	host, port, _ := net.SplitHostPort(sshAddr)
-	state := d.CloudStatus().Display(time.Local)
+	state := cli.CloudManagementState(d.CloudStatus(), time.Local)
 	verdict := fmt.Sprintf("Established %v after the configuration was typed.", sinceConfig.Round(time.Millisecond))
 	if !ok {
 		verdict = "NOT Established within 5 s — see Failure reason below."

@@ -7,6 +7,7 @@ import (
 	"golang.org/x/term"
 
 	"github.com/netdevd/netdevd/cli"
+	"github.com/netdevd/netdevd/internal/device"
 )
 
 // monitorLogs is a shell's live log feed (terminal monitor): the daemon's
@@ -17,7 +18,7 @@ import (
 // Comware turns terminal monitor on by default for the console; that is for
 // a person at a terminal: a console shell fed by a pipe is a script, and
 // starts with it off (it may still turn it on).
-func monitorLogs(ctx context.Context, dev cli.Device, sess *cli.Session) <-chan string {
+func monitorLogs(ctx context.Context, dev device.Device, sess *cli.Session) <-chan string {
 	if !term.IsTerminal(int(os.Stdin.Fd())) {
 		sess.SetMonitor(false)
 	}

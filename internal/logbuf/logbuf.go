@@ -11,6 +11,8 @@ import (
 	"time"
 
 	"go.uber.org/zap"
+
+	"github.com/netdevd/netdevd/internal/device"
 )
 
 // Severities, as in Comware's info-center (0 emergency … 7 debugging).
@@ -32,21 +34,16 @@ const (
 	MaxSize     = 1024
 )
 
-// Entry is one log event.
-type Entry struct {
-	Seq      uint64    `json:"seq"`
-	Time     time.Time `json:"time"`
-	Module   string    `json:"module"`   // e.g. CLOUD
-	Severity int       `json:"severity"` // 0-7
-	Mnemonic string    `json:"mnemonic"` // e.g. CLOUD_ESTABLISHED
-	Text     string    `json:"text"`
-}
+// Entry is one log event; the type is the device contract's, so that
+// the grammar and the local API need not import this package.
+type Entry = device.LogEntry
 
-// Format renders e the Comware way:
+// Format renders e the Comware way (the log's own line form: the
+// terminal, the log buffer display and the cloud's log reports use it):
 // %Sep  6 10:38:12:320 2026 Sysname CLOUD/5/CLOUD_ESTABLISHED: text
 // Debugging output (severity 7) starts with `*` instead of `%`, as on
 // Comware: *Sep  6 10:38:12:320 2026 Sysname CLOUD/7/EVENT: text
-func (e Entry) Format(sysname string) string {
+func Format(e Entry, sysname string) string {
 	t := e.Time
 	prefix := "%"
 	if e.Severity == Debugging {
@@ -118,13 +115,8 @@ func (b *Buffer) Logf(module string, severity int, mnemonic, format string, args
 	b.Log(module, severity, mnemonic, fmt.Sprintf(format, args...))
 }
 
-// Snapshot is what `display logbuffer` shows.
-type Snapshot struct {
-	Size        int     `json:"size"`
-	Overwritten uint64  `json:"overwritten"`
-	Dropped     uint64  `json:"dropped"`
-	Entries     []Entry `json:"entries"`
-}
+// Snapshot is a copy of the buffer (the contract's type).
+type Snapshot = device.LogSnapshot
 
 // Snapshot copies the buffer.
 func (b *Buffer) Snapshot() Snapshot {

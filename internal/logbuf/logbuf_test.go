@@ -8,11 +8,11 @@ import (
 func TestFormat(t *testing.T) {
 	at := time.Date(2026, 9, 6, 10, 38, 12, 320e6, time.UTC)
 	e := Entry{Time: at, Module: "CLOUD", Severity: Notification, Mnemonic: "CLOUD_ESTABLISHED", Text: "Up."}
-	if got := e.Format("S"); got != "%Sep  6 10:38:12:320 2026 S CLOUD/5/CLOUD_ESTABLISHED: Up." {
+	if got := Format(e, "S"); got != "%Sep  6 10:38:12:320 2026 S CLOUD/5/CLOUD_ESTABLISHED: Up." {
 		t.Errorf("log: %q", got)
 	}
 	e.Severity, e.Mnemonic = Debugging, "EVENT"
-	if got := e.Format("S"); got != "*Sep  6 10:38:12:320 2026 S CLOUD/7/EVENT: Up." {
+	if got := Format(e, "S"); got != "*Sep  6 10:38:12:320 2026 S CLOUD/7/EVENT: Up." {
 		t.Errorf("debugging: %q", got)
 	}
 }

@@ -17,6 +17,7 @@ import (
 	"github.com/netdevd/netdevd/cli"
 	"github.com/netdevd/netdevd/internal/atomicfile"
 	"github.com/netdevd/netdevd/internal/config"
+	"github.com/netdevd/netdevd/internal/device"
 	"github.com/netdevd/netdevd/internal/logbuf"
 	"github.com/netdevd/netdevd/internal/store"
 )
@@ -44,7 +45,7 @@ const maxConfigFile = 4 << 20
 var archiveLock sync.Mutex
 
 type archiveEntry struct {
-	cli.ArchiveFile
+	device.ArchiveFile
 	serial int
 }
 
@@ -82,7 +83,7 @@ func listArchives(dataDir string, a config.Archive) ([]archiveEntry, error) {
 		if err != nil || n > archiveMaxSerial {
 			continue
 		}
-		out = append(out, archiveEntry{cli.ArchiveFile{Name: de.Name(), Time: info.ModTime()}, n})
+		out = append(out, archiveEntry{device.ArchiveFile{Name: de.Name(), Time: info.ModTime()}, n})
 	}
 	slices.SortFunc(out, func(x, y archiveEntry) int {
 		return cmp.Or(x.Time.Compare(y.Time), cmp.Compare(x.serial, y.serial))
@@ -99,23 +100,23 @@ func nextArchiveName(a config.Archive, files []archiveEntry) string {
 	return fmt.Sprintf("%s_%d.cfg", a.Prefix, n)
 }
 
-func (v device) Archives(context.Context) (cli.ArchiveInfo, error) {
+func (v callerView) Archives(context.Context) (device.ArchiveInfo, error) {
 	cfg, _ := v.d.store.Get()
 	if cfg.Archive.Location == "" {
-		return cli.ArchiveInfo{}, nil
+		return device.ArchiveInfo{}, nil
 	}
 	files, err := listArchives(v.d.opts.DataDir, cfg.Archive)
 	if err != nil {
-		return cli.ArchiveInfo{}, err
+		return device.ArchiveInfo{}, err
 	}
-	info := cli.ArchiveInfo{Next: nextArchiveName(cfg.Archive, files), Files: []cli.ArchiveFile{}}
+	info := device.ArchiveInfo{Next: nextArchiveName(cfg.Archive, files), Files: []device.ArchiveFile{}}
 	for _, f := range files {
 		info.Files = append(info.Files, f.ArchiveFile)
 	}
 	return info, nil
 }
 
-func (v device) ArchiveConfiguration(context.Context) (string, error) {
+func (v callerView) ArchiveConfiguration(context.Context) (string, error) {
 	if err := v.mayWrite(); err != nil {
 		return "", err
 	}
@@ -155,7 +156,7 @@ func (v device) ArchiveConfiguration(context.Context) (string, error) {
 	return name, nil
 }
 
-func (v device) archiveFailed(a config.Archive, err error) error {
+func (v callerView) archiveFailed(a config.Archive, err error) error {
 	v.d.log.Logf("CFGMAN", logbuf.Error, "CFGMAN_ARCHIVE_FAILED", "Archiving the running configuration to %s failed: %v.", a.Location, err)
 	return fmt.Errorf("Failed to save the archive file: %v", err)
 }
@@ -180,7 +181,7 @@ func configFilePath(dataDir, file string) (string, error) {
 	return filepath.Join(dir, name), nil
 }
 
-func (v device) ReplaceConfiguration(ctx context.Context, file string) error {
+func (v callerView) ReplaceConfiguration(ctx context.Context, file string) error {
 	if err := v.mayWrite(); err != nil {
 		return err
 	}
@@ -254,7 +255,7 @@ func (d *Daemon) newScratch() *scratchDevice {
 // with an effect beyond the configuration is refused, so a file line such
 // as `save` cannot touch flash: while it is only being checked.
 type scratchDevice struct {
-	cli.Device
+	device.Device
 	cfg *store.Builder
 }
 
@@ -274,7 +275,7 @@ func (s *scratchDevice) ResetCloudTunnel(context.Context) error { return errScra
 func (s *scratchDevice) Unbind(context.Context, string) (string, error) {
 	return "", errScratch
 }
-func (s *scratchDevice) ArchiveConfiguration(context.Context) (string, error) { return "", errScratch }
-func (s *scratchDevice) ReplaceConfiguration(context.Context, string) error   { return errScratch }
-func (s *scratchDevice) BackupStartup(context.Context, cli.SFTPTarget) error  { return errScratch }
-func (s *scratchDevice) RestoreStartup(context.Context, cli.SFTPTarget) error { return errScratch }
+func (s *scratchDevice) ArchiveConfiguration(context.Context) (string, error)    { return "", errScratch }
+func (s *scratchDevice) ReplaceConfiguration(context.Context, string) error      { return errScratch }
+func (s *scratchDevice) BackupStartup(context.Context, device.SFTPTarget) error  { return errScratch }
+func (s *scratchDevice) RestoreStartup(context.Context, device.SFTPTarget) error { return errScratch }

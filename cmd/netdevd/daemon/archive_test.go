@@ -12,9 +12,10 @@ import (
 
 	"github.com/netdevd/netdevd/cli"
 	"github.com/netdevd/netdevd/internal/config"
+	"github.com/netdevd/netdevd/internal/device"
 )
 
-func newArchiveDaemon(t *testing.T, max int) (*Daemon, cli.Device, string) {
+func newArchiveDaemon(t *testing.T, max int) (*Daemon, device.Device, string) {
 	t.Helper()
 	dir := t.TempDir()
 	d, err := New(Options{DataDir: dir})
@@ -82,7 +83,7 @@ func TestArchiveRotation(t *testing.T) {
 		t.Fatalf("after wrap: %v", names)
 	}
 
-	if _, err := d.deviceFor(cli.Identity{User: "op", Role: config.RoleOperator}).ArchiveConfiguration(ctx); !errors.Is(err, cli.ErrPermission) {
+	if _, err := d.deviceFor(device.Identity{User: "op", Role: config.RoleOperator}).ArchiveConfiguration(ctx); !errors.Is(err, device.ErrPermission) {
 		t.Errorf("operator archived: %v", err)
 	}
 }
@@ -125,15 +126,15 @@ func TestReplaceConfiguration(t *testing.T) {
 			t.Errorf("%s accepted", name)
 		}
 	}
-	if err := d.deviceFor(cli.Identity{User: "op", Role: config.RoleOperator}).ReplaceConfiguration(ctx, "flash:/archive/good.cfg"); !errors.Is(err, cli.ErrPermission) {
+	if err := d.deviceFor(device.Identity{User: "op", Role: config.RoleOperator}).ReplaceConfiguration(ctx, "flash:/archive/good.cfg"); !errors.Is(err, device.ErrPermission) {
 		t.Errorf("operator replaced: %v", err)
 	}
-	op := d.deviceFor(cli.Identity{User: "op", Role: config.RoleOperator})
-	target := cli.SFTPTarget{URL: "sftp://u@127.0.0.1:1/x.cfg", Password: "pw"}
-	if err := op.BackupStartup(ctx, target); !errors.Is(err, cli.ErrPermission) {
+	op := d.deviceFor(device.Identity{User: "op", Role: config.RoleOperator})
+	target := device.SFTPTarget{URL: "sftp://u@127.0.0.1:1/x.cfg", Password: "pw"}
+	if err := op.BackupStartup(ctx, target); !errors.Is(err, device.ErrPermission) {
 		t.Errorf("operator backup: %v", err)
 	}
-	if err := op.RestoreStartup(ctx, target); !errors.Is(err, cli.ErrPermission) {
+	if err := op.RestoreStartup(ctx, target); !errors.Is(err, device.ErrPermission) {
 		t.Errorf("operator restore: %v", err)
 	}
 }
@@ -145,7 +146,7 @@ func TestBackupErrors(t *testing.T) {
 		t.Fatal(err)
 	}
 	dev, ctx := d.deviceFor(Console), context.Background()
-	target := cli.SFTPTarget{URL: "sftp://u@127.0.0.1:1/x.cfg", Password: "Pw-never-logged"}
+	target := device.SFTPTarget{URL: "sftp://u@127.0.0.1:1/x.cfg", Password: "Pw-never-logged"}
 	if err := dev.BackupStartup(ctx, target); err == nil || !strings.Contains(err.Error(), "does not exist") {
 		t.Errorf("no startup.cfg: %v", err)
 	}
@@ -153,7 +154,7 @@ func TestBackupErrors(t *testing.T) {
 	if err := dev.BackupStartup(ctx, target); err == nil || err.Error() != "Cannot connect to 127.0.0.1:1: connection refused" {
 		t.Errorf("closed port: %v", err)
 	}
-	if err := dev.RestoreStartup(ctx, cli.SFTPTarget{URL: "sftp://u:pw@h/x.cfg"}); err == nil {
+	if err := dev.RestoreStartup(ctx, device.SFTPTarget{URL: "sftp://u:pw@h/x.cfg"}); err == nil {
 		t.Error("a password in the URL was accepted")
 	}
 	for _, e := range d.Log().Snapshot().Entries {

@@ -18,6 +18,7 @@ import (
 
 	"github.com/netdevd/netdevd/cli"
 	"github.com/netdevd/netdevd/internal/atomicfile"
+	"github.com/netdevd/netdevd/internal/device"
 	"github.com/netdevd/netdevd/internal/logbuf"
 )
 
@@ -41,7 +42,7 @@ const (
 // knownHostsLock serializes reading and rewriting the known hosts file.
 var knownHostsLock sync.Mutex
 
-func (v device) BackupStartup(ctx context.Context, t cli.SFTPTarget) error {
+func (v callerView) BackupStartup(ctx context.Context, t device.SFTPTarget) error {
 	if err := v.mayWrite(); err != nil {
 		return err
 	}
@@ -65,7 +66,7 @@ func (v device) BackupStartup(ctx context.Context, t cli.SFTPTarget) error {
 	return nil
 }
 
-func (v device) RestoreStartup(ctx context.Context, t cli.SFTPTarget) error {
+func (v callerView) RestoreStartup(ctx context.Context, t device.SFTPTarget) error {
 	if err := v.mayWrite(); err != nil {
 		return err
 	}
@@ -138,7 +139,7 @@ func remoteErr(u cli.SFTPURL, err error) error {
 }
 
 // withSFTP logs in to the server of u and runs f with an SFTP client.
-func (d *Daemon) withSFTP(ctx context.Context, u cli.SFTPURL, t cli.SFTPTarget, f func(*sftp.Client) error) error {
+func (d *Daemon) withSFTP(ctx context.Context, u cli.SFTPURL, t device.SFTPTarget, f func(*sftp.Client) error) error {
 	ctx, cancel := context.WithTimeout(ctx, sftpTimeout)
 	defer cancel()
 	pw := t.Password

@@ -16,11 +16,11 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/netdevd/netdevd/cli"
-	"github.com/netdevd/netdevd/cloudmgmt"
 	"github.com/netdevd/netdevd/cmd/netdevd/localapi"
 	"github.com/netdevd/netdevd/configs"
 	"github.com/netdevd/netdevd/internal/clock"
 	"github.com/netdevd/netdevd/internal/config"
+	"github.com/netdevd/netdevd/internal/device"
 	"github.com/netdevd/netdevd/internal/logbuf"
 	"github.com/netdevd/netdevd/internal/password"
 	"github.com/netdevd/netdevd/internal/store"
@@ -249,7 +249,7 @@ func (d *Daemon) RunLines(ctx context.Context, lines ...string) (string, bool) {
 }
 
 // CloudStatus is the cloud connection's status snapshot.
-func (d *Daemon) CloudStatus() cloudmgmt.Status { return d.features.cloudStatus(d.clock.Now()) }
+func (d *Daemon) CloudStatus() device.CloudStatus { return d.features.cloudStatus(d.clock.Now()) }
 
 // Sysname is the device's current name.
 func (d *Daemon) Sysname() string { return d.sysname() }

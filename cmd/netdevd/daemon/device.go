@@ -8,36 +8,37 @@ import (
 	"sort"
 
 	"github.com/netdevd/netdevd/cli"
-	"github.com/netdevd/netdevd/cloudmgmt"
-	"github.com/netdevd/netdevd/dhcpopt"
 	"github.com/netdevd/netdevd/internal/atomicfile"
 	"github.com/netdevd/netdevd/internal/config"
+	"github.com/netdevd/netdevd/internal/device"
 	"github.com/netdevd/netdevd/internal/logbuf"
 	"github.com/netdevd/netdevd/internal/version"
 )
 
-// device is the device as one caller sees it: every write checks the
+// callerView is the device as one caller sees it: every write checks the
 // caller's role here, in the daemon, whatever the front end already did.
-type device struct {
+type callerView struct {
 	d  *Daemon
-	id cli.Identity
+	id device.Identity
 }
 
-func (d *Daemon) deviceFor(id cli.Identity) cli.Device { return device{d: d, id: id} }
+var _ device.Device = callerView{}
 
-func (v device) mayWrite() error {
+func (d *Daemon) deviceFor(id device.Identity) device.Device { return callerView{d: d, id: id} }
+
+func (v callerView) mayWrite() error {
 	if v.id.Role != config.RoleAdmin {
-		return cli.ErrPermission
+		return device.ErrPermission
 	}
 	return nil
 }
 
-func (v device) Running(context.Context) (config.Config, error) {
+func (v callerView) Running(context.Context) (config.Config, error) {
 	cfg, _ := v.d.store.Get()
 	return cfg, nil
 }
 
-func (v device) Update(_ context.Context, change func(*config.Config) error) error {
+func (v callerView) Update(_ context.Context, change func(*config.Config) error) error {
 	if err := v.mayWrite(); err != nil {
 		return err
 	}
@@ -45,14 +46,14 @@ func (v device) Update(_ context.Context, change func(*config.Config) error) err
 }
 
 // swap is the local API's compare-and-swap write.
-func (v device) swap(base uint64, next config.Config) (uint64, error) {
+func (v callerView) swap(base uint64, next config.Config) (uint64, error) {
 	if err := v.mayWrite(); err != nil {
 		return 0, err
 	}
 	return v.d.store.CompareAndSwap(base, next)
 }
 
-func (v device) Save(_ context.Context, file string) error {
+func (v callerView) Save(_ context.Context, file string) error {
 	if err := v.mayWrite(); err != nil {
 		return err
 	}
@@ -69,7 +70,7 @@ func (v device) Save(_ context.Context, file string) error {
 	return nil
 }
 
-func (v device) FileExists(_ context.Context, file string) (bool, error) {
+func (v callerView) FileExists(_ context.Context, file string) (bool, error) {
 	path, err := flashPath(v.d.opts.DataDir, file)
 	if err != nil {
 		return false, err
@@ -81,7 +82,7 @@ func (v device) FileExists(_ context.Context, file string) (bool, error) {
 	return err == nil, err
 }
 
-func (v device) SavedConfiguration(context.Context) (string, error) {
+func (v callerView) SavedConfiguration(context.Context) (string, error) {
 	path, _ := flashPath(v.d.opts.DataDir, StartupFile)
 	b, err := os.ReadFile(path)
 	if errors.Is(err, os.ErrNotExist) {
@@ -90,15 +91,15 @@ func (v device) SavedConfiguration(context.Context) (string, error) {
 	return string(b), err
 }
 
-func (v device) Version(context.Context) (cli.VersionInfo, error) {
-	return cli.VersionInfo{Software: version.Version, Model: version.Model, Serial: v.d.serial, BootTime: v.d.boot}, nil
+func (v callerView) Version(context.Context) (device.VersionInfo, error) {
+	return device.VersionInfo{Software: version.Version, Model: version.Model, Serial: v.d.serial, BootTime: v.d.boot}, nil
 }
 
-func (v device) CloudStatus(context.Context) (cloudmgmt.Status, error) {
+func (v callerView) CloudStatus(context.Context) (device.CloudStatus, error) {
 	return v.d.features.cloudStatus(v.d.clock.Now()), nil
 }
 
-func (v device) ResetCloudTunnel(context.Context) error {
+func (v callerView) ResetCloudTunnel(context.Context) error {
 	if err := v.mayWrite(); err != nil {
 		return err
 	}
@@ -107,28 +108,28 @@ func (v device) ResetCloudTunnel(context.Context) error {
 	return nil
 }
 
-func (v device) Unbind(ctx context.Context, code string) (string, error) {
+func (v callerView) Unbind(ctx context.Context, code string) (string, error) {
 	if err := v.mayWrite(); err != nil {
 		return "", err
 	}
 	return v.d.features.unbind(ctx, code)
 }
 
-func (v device) DHCPStatus(context.Context) (dhcpopt.Status, error) {
+func (v callerView) DHCPStatus(context.Context) (device.DHCPStatus, error) {
 	return v.d.features.dhcpStatus(v.d.clock.Now()), nil
 }
 
-func (v device) DNSHosts(context.Context) ([]cli.DNSHost, error) {
+func (v callerView) DNSHosts(context.Context) ([]device.DNSHost, error) {
 	cfg, _ := v.d.store.Get()
-	hosts := make([]cli.DNSHost, 0, len(cfg.IPHosts))
+	hosts := make([]device.DNSHost, 0, len(cfg.IPHosts))
 	for _, h := range cfg.IPHosts {
-		hosts = append(hosts, cli.DNSHost{Name: h.Name, Type: "S", Addr: h.Addr.String()})
+		hosts = append(hosts, device.DNSHost{Name: h.Name, Type: "S", Addr: h.Addr.String()})
 	}
 	sort.SliceStable(hosts, func(i, j int) bool { return hosts[i].Name < hosts[j].Name })
 	return hosts, nil
 }
 
-func (v device) Users(context.Context) ([]cli.VTYSession, error) {
+func (v callerView) Users(context.Context) ([]device.VTYSession, error) {
 	users := v.d.features.sessions()
 	for i := range users {
 		users[i].Current = users[i].Line == v.id.Line && users[i].User == v.id.User
@@ -136,21 +137,21 @@ func (v device) Users(context.Context) ([]cli.VTYSession, error) {
 	return users, nil
 }
 
-func (v device) LogBuffer(context.Context) (logbuf.Snapshot, error) {
+func (v callerView) LogBuffer(context.Context) (logbuf.Snapshot, error) {
 	return v.d.log.Snapshot(), nil
 }
 
 // backend adapts the daemon to the local API.
 type backend struct{ d *Daemon }
 
-func (b backend) Identify(token string) (cli.Identity, error) { return b.d.tokens.identify(token) }
-func (b backend) Device(id cli.Identity) cli.Device           { return b.d.deviceFor(id) }
-func (b backend) Running() (config.Config, uint64)            { return b.d.store.Get() }
+func (b backend) Identify(token string) (device.Identity, error) { return b.d.tokens.identify(token) }
+func (b backend) Device(id device.Identity) device.Device        { return b.d.deviceFor(id) }
+func (b backend) Running() (config.Config, uint64)               { return b.d.store.Get() }
 
-func (b backend) Swap(id cli.Identity, base uint64, next config.Config) (uint64, error) {
-	return device{d: b.d, id: id}.swap(base, next)
+func (b backend) Swap(id device.Identity, base uint64, next config.Config) (uint64, error) {
+	return callerView{d: b.d, id: id}.swap(base, next)
 }
 
-func (b backend) Exec(ctx context.Context, id cli.Identity, lines []string) (string, bool) {
+func (b backend) Exec(ctx context.Context, id device.Identity, lines []string) (string, bool) {
 	return cli.RunBatch(ctx, b.d.deviceFor(id), id, lines)
 }

@@ -15,6 +15,7 @@ import (
 	"github.com/netdevd/netdevd/cloudmgmt"
 	"github.com/netdevd/netdevd/dhcpopt"
 	"github.com/netdevd/netdevd/internal/config"
+	"github.com/netdevd/netdevd/internal/device"
 	"github.com/netdevd/netdevd/sshd"
 )
 
@@ -114,7 +115,7 @@ func (d *Daemon) telemetry() map[string]any {
 
 // shellChild is the command for one SSH session's shell: this binary's
 // `shell`, calling the local API with a token that names the SSH login.
-func (d *Daemon) shellChild(id cli.Identity, mode string) (*exec.Cmd, func(), error) {
+func (d *Daemon) shellChild(id device.Identity, mode string) (*exec.Cmd, func(), error) {
 	self := d.opts.ShellBinary
 	if self == "" {
 		var err error
@@ -129,7 +130,7 @@ func (d *Daemon) shellChild(id cli.Identity, mode string) (*exec.Cmd, func(), er
 }
 
 // sshExec runs `ssh host "LINE; LINE"` in-process as one session.
-func (d *Daemon) sshExec(ctx context.Context, id cli.Identity, lines []string, out io.Writer) bool {
+func (d *Daemon) sshExec(ctx context.Context, id device.Identity, lines []string, out io.Writer) bool {
 	text, ok := cli.RunBatch(ctx, d.deviceFor(id), id, lines)
 	io.WriteString(out, text)
 	return ok
@@ -145,9 +146,9 @@ func (f *features) apply(cfg config.Config) {
 // (an action line in startup.cfg is replayed before them).
 var errNotRunning = errors.New("the cloud connection is not running yet")
 
-func (f *features) cloudStatus(now time.Time) cloudmgmt.Status {
+func (f *features) cloudStatus(now time.Time) device.CloudStatus {
 	if f.cloud == nil {
-		return cloudmgmt.Status{ConnState: "Idle", DeviceState: "Idle", ProcessState: "Idle", Now: now}
+		return device.CloudStatus{ConnState: "Idle", DeviceState: "Idle", ProcessState: "Idle", Now: now}
 	}
 	return f.cloud.Status()
 }
@@ -165,14 +166,14 @@ func (f *features) unbind(ctx context.Context, code string) (string, error) {
 	return f.cloud.Unbind(ctx, code)
 }
 
-func (f *features) dhcpStatus(now time.Time) dhcpopt.Status {
+func (f *features) dhcpStatus(now time.Time) device.DHCPStatus {
 	if f.dhcp == nil {
-		return dhcpopt.Status{Now: now}
+		return device.DHCPStatus{Now: now}
 	}
 	return f.dhcp.Status()
 }
 
-func (f *features) sessions() []cli.VTYSession {
+func (f *features) sessions() []device.VTYSession {
 	if f.ssh == nil {
 		return nil
 	}

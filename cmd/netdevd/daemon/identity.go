@@ -6,31 +6,31 @@ import (
 	"errors"
 	"sync"
 
-	"github.com/netdevd/netdevd/cli"
 	"github.com/netdevd/netdevd/internal/config"
+	"github.com/netdevd/netdevd/internal/device"
 )
 
 // Console is root on the box: `netdevd shell` and `netdevd exec` without a
 // session token. The socket's mode and peer check keep everyone else out.
-var Console = cli.Identity{User: "console", Role: config.RoleAdmin, Line: "CON 0"}
+var Console = device.Identity{User: "console", Role: config.RoleAdmin, Line: "CON 0"}
 
 // CloudIdentity runs the controller's `exec` lines (protocol §3).
-var CloudIdentity = cli.Identity{User: "cloud", Role: config.RoleAdmin, Line: "CLOUD"}
+var CloudIdentity = device.Identity{User: "cloud", Role: config.RoleAdmin, Line: "CLOUD"}
 
 // tokens maps the session tokens handed to SSH shell children to the
 // identity the SSH login established, so a child cannot claim more.
 type tokens struct {
 	mu sync.Mutex
-	m  map[string]cli.Identity
+	m  map[string]device.Identity
 }
 
-func (t *tokens) issue(id cli.Identity) (string, func()) {
+func (t *tokens) issue(id device.Identity) (string, func()) {
 	b := make([]byte, 24)
 	rand.Read(b)
 	tok := hex.EncodeToString(b)
 	t.mu.Lock()
 	if t.m == nil {
-		t.m = map[string]cli.Identity{}
+		t.m = map[string]device.Identity{}
 	}
 	t.m[tok] = id
 	t.mu.Unlock()
@@ -43,7 +43,7 @@ func (t *tokens) issue(id cli.Identity) (string, func()) {
 
 var errBadToken = errors.New("unknown or expired session token")
 
-func (t *tokens) identify(tok string) (cli.Identity, error) {
+func (t *tokens) identify(tok string) (device.Identity, error) {
 	if tok == "" {
 		return Console, nil
 	}
@@ -51,7 +51,7 @@ func (t *tokens) identify(tok string) (cli.Identity, error) {
 	defer t.mu.Unlock()
 	id, ok := t.m[tok]
 	if !ok {
-		return cli.Identity{}, errBadToken
+		return device.Identity{}, errBadToken
 	}
 	return id, nil
 }

@@ -10,9 +10,9 @@ import (
 	"strings"
 	"sync"
 
-	"github.com/netdevd/netdevd/cli"
 	"github.com/netdevd/netdevd/cloudmgmt"
 	"github.com/netdevd/netdevd/internal/config"
+	"github.com/netdevd/netdevd/internal/device"
 	"github.com/netdevd/netdevd/internal/logbuf"
 )
 
@@ -23,16 +23,16 @@ const monitorDepth = 256
 // debugSwitches are the device's debugging switches: global, not saved.
 type debugSwitches struct {
 	mu sync.Mutex
-	on cli.DebugSwitches
+	on device.DebugSwitches
 }
 
-func (s *debugSwitches) get() cli.DebugSwitches {
+func (s *debugSwitches) get() device.DebugSwitches {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.on
 }
 
-func (s *debugSwitches) set(which cli.DebugSwitches, on bool) {
+func (s *debugSwitches) set(which device.DebugSwitches, on bool) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.on.Set(which, on)
@@ -63,7 +63,7 @@ func (d *Daemon) cloudDebug(kind, text string) {
 	}
 }
 
-func (v device) ResetLogBuffer(context.Context) error {
+func (v callerView) ResetLogBuffer(context.Context) error {
 	if err := v.mayWrite(); err != nil {
 		return err
 	}
@@ -73,13 +73,15 @@ func (v device) ResetLogBuffer(context.Context) error {
 
 // SubscribeLogs forwards the log buffer's new entries until ctx ends; then
 // it unsubscribes and closes the channel.
-func (v device) SubscribeLogs(ctx context.Context) (<-chan logbuf.Entry, error) {
+func (v callerView) SubscribeLogs(ctx context.Context) (<-chan logbuf.Entry, error) {
 	return v.d.log.Follow(ctx, monitorDepth), nil
 }
 
-func (v device) Debugging(context.Context) (cli.DebugSwitches, error) { return v.d.debug.get(), nil }
+func (v callerView) Debugging(context.Context) (device.DebugSwitches, error) {
+	return v.d.debug.get(), nil
+}
 
-func (v device) SetDebugging(_ context.Context, which cli.DebugSwitches, on bool) error {
+func (v callerView) SetDebugging(_ context.Context, which device.DebugSwitches, on bool) error {
 	if err := v.mayWrite(); err != nil {
 		return err
 	}

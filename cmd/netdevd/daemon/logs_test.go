@@ -9,9 +9,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/netdevd/netdevd/cli"
 	"github.com/netdevd/netdevd/cloudmgmt"
 	"github.com/netdevd/netdevd/internal/config"
+	"github.com/netdevd/netdevd/internal/device"
 	"github.com/netdevd/netdevd/internal/logbuf"
 )
 
@@ -71,11 +71,11 @@ func TestResetLogbufferAndDebuggingRoles(t *testing.T) {
 	dir := t.TempDir()
 	d, c := started(t, dir)
 	ctx := context.Background()
-	op := d.deviceFor(cli.Identity{User: "ops", Role: config.RoleOperator, Line: "VTY 1"})
-	if err := op.ResetLogBuffer(ctx); !errors.Is(err, cli.ErrPermission) {
+	op := d.deviceFor(device.Identity{User: "ops", Role: config.RoleOperator, Line: "VTY 1"})
+	if err := op.ResetLogBuffer(ctx); !errors.Is(err, device.ErrPermission) {
 		t.Fatalf("operator reset: %v", err)
 	}
-	if err := op.SetDebugging(ctx, cli.AllDebugging, true); !errors.Is(err, cli.ErrPermission) {
+	if err := op.SetDebugging(ctx, device.AllDebugging(), true); !errors.Is(err, device.ErrPermission) {
 		t.Fatalf("operator debugging: %v", err)
 	}
 	if out, ok, _ := c.Exec(ctx, []string{"reset logbuffer"}); !ok || out != "" {
@@ -110,7 +110,7 @@ func TestResetLogbufferAndDebuggingRoles(t *testing.T) {
 		t.Fatalf("debugging went into the buffer: %+v", d.Log().Snapshot().Entries)
 	}
 	c.Exec(ctx, []string{"undo debugging all"})
-	if sw, _ := c.Debugging(ctx); sw != (cli.DebugSwitches{}) {
+	if sw, _ := c.Debugging(ctx); sw != (device.DebugSwitches{}) {
 		t.Fatalf("after undo debugging all: %+v", sw)
 	}
 	cancel()

@@ -4,7 +4,7 @@ import (
 	"context"
 	"net/http"
 
-	"github.com/netdevd/netdevd/cli"
+	"github.com/netdevd/netdevd/internal/device"
 )
 
 // ACL match counters over the API (`display acl` in a shell child).
@@ -14,16 +14,11 @@ func registerACL(mux *http.ServeMux, h *handler) {
 }
 
 func (h *handler) aclMatches(w http.ResponseWriter, r *http.Request) {
-	device(h, w, r, func(d cli.Device) ([]cli.ACLMatch, error) {
-		if c, ok := d.(cli.ACLCounter); ok {
-			return c.ACLMatches(r.Context())
-		}
-		return []cli.ACLMatch{}, nil
-	})
+	answer(h, w, r, func(d device.Device) ([]device.ACLMatch, error) { return d.ACLMatches(r.Context()) })
 }
 
-// ACLMatches implements cli.ACLCounter.
-func (c *Client) ACLMatches(ctx context.Context) ([]cli.ACLMatch, error) {
-	var m []cli.ACLMatch
+// ACLMatches is `display acl`'s counts.
+func (c *Client) ACLMatches(ctx context.Context) ([]device.ACLMatch, error) {
+	var m []device.ACLMatch
 	return m, c.get(ctx, "/v1/acl/matches", &m)
 }

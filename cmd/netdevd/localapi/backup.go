@@ -4,7 +4,7 @@ import (
 	"context"
 	"net/http"
 
-	"github.com/netdevd/netdevd/cli"
+	"github.com/netdevd/netdevd/internal/device"
 )
 
 // Configuration archives, rollback and SFTP backup over the API.
@@ -18,11 +18,11 @@ func registerBackup(mux *http.ServeMux, h *handler) {
 }
 
 func (h *handler) archiveSave(w http.ResponseWriter, r *http.Request) {
-	device(h, w, r, func(d cli.Device) (string, error) { return d.ArchiveConfiguration(r.Context()) })
+	answer(h, w, r, func(d device.Device) (string, error) { return d.ArchiveConfiguration(r.Context()) })
 }
 
 func (h *handler) archives(w http.ResponseWriter, r *http.Request) {
-	device(h, w, r, func(d cli.Device) (cli.ArchiveInfo, error) { return d.Archives(r.Context()) })
+	answer(h, w, r, func(d device.Device) (device.ArchiveInfo, error) { return d.Archives(r.Context()) })
 }
 
 func (h *handler) replace(w http.ResponseWriter, r *http.Request) {
@@ -30,7 +30,7 @@ func (h *handler) replace(w http.ResponseWriter, r *http.Request) {
 	if !readJSON(w, r, &body) {
 		return
 	}
-	device(h, w, r, func(d cli.Device) (struct{}, error) {
+	answer(h, w, r, func(d device.Device) (struct{}, error) {
 		return struct{}{}, d.ReplaceConfiguration(r.Context(), body.File)
 	})
 }
@@ -38,19 +38,19 @@ func (h *handler) replace(w http.ResponseWriter, r *http.Request) {
 // The SFTP password travels in the request body over the private socket;
 // neither side logs request bodies.
 func (h *handler) backup(w http.ResponseWriter, r *http.Request) {
-	var body cli.SFTPTarget
+	var body device.SFTPTarget
 	if !readJSON(w, r, &body) {
 		return
 	}
-	device(h, w, r, func(d cli.Device) (struct{}, error) { return struct{}{}, d.BackupStartup(r.Context(), body) })
+	answer(h, w, r, func(d device.Device) (struct{}, error) { return struct{}{}, d.BackupStartup(r.Context(), body) })
 }
 
 func (h *handler) restore(w http.ResponseWriter, r *http.Request) {
-	var body cli.SFTPTarget
+	var body device.SFTPTarget
 	if !readJSON(w, r, &body) {
 		return
 	}
-	device(h, w, r, func(d cli.Device) (struct{}, error) { return struct{}{}, d.RestoreStartup(r.Context(), body) })
+	answer(h, w, r, func(d device.Device) (struct{}, error) { return struct{}{}, d.RestoreStartup(r.Context(), body) })
 }
 
 func (c *Client) ArchiveConfiguration(ctx context.Context) (string, error) {
@@ -58,8 +58,8 @@ func (c *Client) ArchiveConfiguration(ctx context.Context) (string, error) {
 	return name, c.post(ctx, "/v1/archive", struct{}{}, &name)
 }
 
-func (c *Client) Archives(ctx context.Context) (cli.ArchiveInfo, error) {
-	var info cli.ArchiveInfo
+func (c *Client) Archives(ctx context.Context) (device.ArchiveInfo, error) {
+	var info device.ArchiveInfo
 	return info, c.get(ctx, "/v1/archive", &info)
 }
 
@@ -67,10 +67,10 @@ func (c *Client) ReplaceConfiguration(ctx context.Context, file string) error {
 	return c.post(ctx, "/v1/replace", fileBody{File: file}, nil)
 }
 
-func (c *Client) BackupStartup(ctx context.Context, t cli.SFTPTarget) error {
+func (c *Client) BackupStartup(ctx context.Context, t device.SFTPTarget) error {
 	return c.post(ctx, "/v1/backup", t, nil)
 }
 
-func (c *Client) RestoreStartup(ctx context.Context, t cli.SFTPTarget) error {
+func (c *Client) RestoreStartup(ctx context.Context, t device.SFTPTarget) error {
 	return c.post(ctx, "/v1/restore", t, nil)
 }

@@ -6,8 +6,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/netdevd/netdevd/cli"
 	"github.com/netdevd/netdevd/internal/config"
+	"github.com/netdevd/netdevd/internal/device"
 )
 
 // The fake device's archive and SFTP calls: they echo what they got so the
@@ -15,32 +15,32 @@ import (
 
 func (d fakeDevice) ArchiveConfiguration(context.Context) (string, error) {
 	if d.id.Role != config.RoleAdmin {
-		return "", cli.ErrPermission
+		return "", device.ErrPermission
 	}
 	return "a_1.cfg", nil
 }
 
-func (d fakeDevice) Archives(context.Context) (cli.ArchiveInfo, error) {
-	return cli.ArchiveInfo{Files: []cli.ArchiveFile{{Name: "a_1.cfg", Time: time.Unix(1700000000, 0).UTC()}}, Next: "a_2.cfg"}, nil
+func (d fakeDevice) Archives(context.Context) (device.ArchiveInfo, error) {
+	return device.ArchiveInfo{Files: []device.ArchiveFile{{Name: "a_1.cfg", Time: time.Unix(1700000000, 0).UTC()}}, Next: "a_2.cfg"}, nil
 }
 
 func (d fakeDevice) ReplaceConfiguration(_ context.Context, file string) error {
 	if d.id.Role != config.RoleAdmin {
-		return cli.ErrPermission
+		return device.ErrPermission
 	}
 	return errors.New("replace " + file)
 }
 
-func (d fakeDevice) BackupStartup(_ context.Context, t cli.SFTPTarget) error {
+func (d fakeDevice) BackupStartup(_ context.Context, t device.SFTPTarget) error {
 	if d.id.Role != config.RoleAdmin {
-		return cli.ErrPermission
+		return device.ErrPermission
 	}
 	return errors.New("backup " + t.URL + " " + t.Password + " " + t.HostKeyFingerprint)
 }
 
-func (d fakeDevice) RestoreStartup(_ context.Context, t cli.SFTPTarget) error {
+func (d fakeDevice) RestoreStartup(_ context.Context, t device.SFTPTarget) error {
 	if d.id.Role != config.RoleAdmin {
-		return cli.ErrPermission
+		return device.ErrPermission
 	}
 	return errors.New("restore " + t.URL + " " + t.Password)
 }
@@ -59,7 +59,7 @@ func TestArchiveAndBackupCalls(t *testing.T) {
 	if err := c.ReplaceConfiguration(ctx, "flash:/archive/a_1.cfg"); err == nil || err.Error() != "replace flash:/archive/a_1.cfg" {
 		t.Errorf("replace: %v", err)
 	}
-	target := cli.SFTPTarget{URL: "sftp://u@h/x.cfg", Password: "p w", HostKeyFingerprint: "SHA256:x"}
+	target := device.SFTPTarget{URL: "sftp://u@h/x.cfg", Password: "p w", HostKeyFingerprint: "SHA256:x"}
 	if err := c.BackupStartup(ctx, target); err == nil || err.Error() != "backup sftp://u@h/x.cfg p w SHA256:x" {
 		t.Errorf("backup: %v", err)
 	}
@@ -74,7 +74,7 @@ func TestArchiveAndBackupCalls(t *testing.T) {
 		"backup":  op.BackupStartup(ctx, target),
 		"restore": op.RestoreStartup(ctx, target),
 	} {
-		if !errors.Is(err, cli.ErrPermission) {
+		if !errors.Is(err, device.ErrPermission) {
 			t.Errorf("operator %s: %v", name, err)
 		}
 	}

@@ -11,10 +11,8 @@ import (
 	"net/http"
 	"net/url"
 
-	"github.com/netdevd/netdevd/cli"
-	"github.com/netdevd/netdevd/cloudmgmt"
-	"github.com/netdevd/netdevd/dhcpopt"
 	"github.com/netdevd/netdevd/internal/config"
+	"github.com/netdevd/netdevd/internal/device"
 	"github.com/netdevd/netdevd/internal/logbuf"
 	"github.com/netdevd/netdevd/internal/store"
 )
@@ -23,13 +21,13 @@ import (
 // another session committed in between, so a handful always suffices.
 const maxSwapTries = 50
 
-// Client talks to the daemon's local API. It implements cli.Device.
+// Client talks to the daemon's local API. It implements device.Device.
 type Client struct {
 	http  *http.Client
 	token string
 }
 
-var _ cli.Device = (*Client)(nil)
+var _ device.Device = (*Client)(nil)
 
 // NewClient returns a client of the API at socketPath, calling as the
 // session token ("" = console).
@@ -73,7 +71,7 @@ func (c *Client) do(ctx context.Context, method, path string, in, out any) error
 		json.NewDecoder(io.LimitReader(resp.Body, 1<<16)).Decode(&e)
 		switch resp.StatusCode {
 		case http.StatusForbidden:
-			return cli.ErrPermission
+			return device.ErrPermission
 		case http.StatusConflict:
 			return store.ErrConflict
 		}
@@ -94,8 +92,8 @@ func (c *Client) post(ctx context.Context, path string, in, out any) error {
 }
 
 // WhoAmI returns the identity the daemon knows this client by.
-func (c *Client) WhoAmI(ctx context.Context) (cli.Identity, error) {
-	var id cli.Identity
+func (c *Client) WhoAmI(ctx context.Context) (device.Identity, error) {
+	var id device.Identity
 	return id, c.get(ctx, "/v1/whoami", &id)
 }
 
@@ -144,13 +142,13 @@ func (c *Client) SavedConfiguration(ctx context.Context) (string, error) {
 	return s, c.get(ctx, "/v1/saved", &s)
 }
 
-func (c *Client) Version(ctx context.Context) (cli.VersionInfo, error) {
-	var v cli.VersionInfo
+func (c *Client) Version(ctx context.Context) (device.VersionInfo, error) {
+	var v device.VersionInfo
 	return v, c.get(ctx, "/v1/version", &v)
 }
 
-func (c *Client) CloudStatus(ctx context.Context) (cloudmgmt.Status, error) {
-	var s cloudmgmt.Status
+func (c *Client) CloudStatus(ctx context.Context) (device.CloudStatus, error) {
+	var s device.CloudStatus
 	return s, c.get(ctx, "/v1/cloud/status", &s)
 }
 
@@ -163,18 +161,18 @@ func (c *Client) Unbind(ctx context.Context, code string) (string, error) {
 	return verdict, c.post(ctx, "/v1/cloud/unbind", unbindBody{Code: code}, &verdict)
 }
 
-func (c *Client) DHCPStatus(ctx context.Context) (dhcpopt.Status, error) {
-	var s dhcpopt.Status
+func (c *Client) DHCPStatus(ctx context.Context) (device.DHCPStatus, error) {
+	var s device.DHCPStatus
 	return s, c.get(ctx, "/v1/dhcp", &s)
 }
 
-func (c *Client) DNSHosts(ctx context.Context) ([]cli.DNSHost, error) {
-	var h []cli.DNSHost
+func (c *Client) DNSHosts(ctx context.Context) ([]device.DNSHost, error) {
+	var h []device.DNSHost
 	return h, c.get(ctx, "/v1/dns/hosts", &h)
 }
 
-func (c *Client) Users(ctx context.Context) ([]cli.VTYSession, error) {
-	var u []cli.VTYSession
+func (c *Client) Users(ctx context.Context) ([]device.VTYSession, error) {
+	var u []device.VTYSession
 	return u, c.get(ctx, "/v1/users", &u)
 }
 

@@ -10,10 +10,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/netdevd/netdevd/cli"
-	"github.com/netdevd/netdevd/cloudmgmt"
-	"github.com/netdevd/netdevd/dhcpopt"
 	"github.com/netdevd/netdevd/internal/config"
+	"github.com/netdevd/netdevd/internal/device"
 	"github.com/netdevd/netdevd/internal/logbuf"
 	"github.com/netdevd/netdevd/internal/store"
 )
@@ -21,43 +19,45 @@ import (
 // fakeBackend is a daemon reduced to its store and a token table.
 type fakeBackend struct {
 	st     *store.Store
-	tokens map[string]cli.Identity
+	tokens map[string]device.Identity
 	unbind []string
-	log    *logbuf.Buffer    // logstream_test.go
-	debug  cli.DebugSwitches // logstream_test.go
+	log    *logbuf.Buffer       // logstream_test.go
+	debug  device.DebugSwitches // logstream_test.go
 }
 
-var operator = cli.Identity{User: "op", Role: config.RoleOperator, Line: "VTY 1"}
+var operator = device.Identity{User: "op", Role: config.RoleOperator, Line: "VTY 1"}
 
-func (b *fakeBackend) Identify(tok string) (cli.Identity, error) {
+func (b *fakeBackend) Identify(tok string) (device.Identity, error) {
 	if tok == "" {
-		return cli.Identity{User: "console", Role: config.RoleAdmin}, nil
+		return device.Identity{User: "console", Role: config.RoleAdmin}, nil
 	}
 	id, ok := b.tokens[tok]
 	if !ok {
-		return cli.Identity{}, errors.New("unknown token")
+		return device.Identity{}, errors.New("unknown token")
 	}
 	return id, nil
 }
 
-func (b *fakeBackend) Device(id cli.Identity) cli.Device { return fakeDevice{b: b, id: id} }
-func (b *fakeBackend) Running() (config.Config, uint64)  { return b.st.Get() }
+func (b *fakeBackend) Device(id device.Identity) device.Device { return fakeDevice{b: b, id: id} }
+func (b *fakeBackend) Running() (config.Config, uint64)        { return b.st.Get() }
 
-func (b *fakeBackend) Swap(id cli.Identity, base uint64, next config.Config) (uint64, error) {
+func (b *fakeBackend) Swap(id device.Identity, base uint64, next config.Config) (uint64, error) {
 	if id.Role != config.RoleAdmin {
-		return 0, cli.ErrPermission
+		return 0, device.ErrPermission
 	}
 	return b.st.CompareAndSwap(base, next)
 }
 
-func (b *fakeBackend) Exec(_ context.Context, id cli.Identity, lines []string) (string, bool) {
+func (b *fakeBackend) Exec(_ context.Context, id device.Identity, lines []string) (string, bool) {
 	return fmt.Sprintf("%s ran %d lines\n", id.User, len(lines)), len(lines) > 0
 }
 
 type fakeDevice struct {
 	b  *fakeBackend
-	id cli.Identity
+	id device.Identity
 }
+
+func (d fakeDevice) ACLMatches(context.Context) ([]device.ACLMatch, error) { return nil, nil }
 
 func (d fakeDevice) Running(context.Context) (config.Config, error) {
 	c, _ := d.b.st.Get()
@@ -68,7 +68,7 @@ func (d fakeDevice) Update(context.Context, func(*config.Config) error) error {
 }
 func (d fakeDevice) Save(_ context.Context, file string) error {
 	if d.id.Role != config.RoleAdmin {
-		return cli.ErrPermission
+		return device.ErrPermission
 	}
 	if file == "bad" {
 		return errors.New("invalid file name")
@@ -79,23 +79,23 @@ func (d fakeDevice) FileExists(_ context.Context, f string) (bool, error) {
 	return f == "startup.cfg", nil
 }
 func (d fakeDevice) SavedConfiguration(context.Context) (string, error) { return "#\nreturn\n", nil }
-func (d fakeDevice) Version(context.Context) (cli.VersionInfo, error) {
-	return cli.VersionInfo{Serial: "SN1"}, nil
+func (d fakeDevice) Version(context.Context) (device.VersionInfo, error) {
+	return device.VersionInfo{Serial: "SN1"}, nil
 }
-func (d fakeDevice) CloudStatus(context.Context) (cloudmgmt.Status, error) {
-	return cloudmgmt.Status{ConnState: "Established", ServerPort: 19443}, nil
+func (d fakeDevice) CloudStatus(context.Context) (device.CloudStatus, error) {
+	return device.CloudStatus{ConnState: "Established", ServerPort: 19443}, nil
 }
 func (d fakeDevice) ResetCloudTunnel(context.Context) error { return nil }
 func (d fakeDevice) Unbind(_ context.Context, code string) (string, error) {
 	d.b.unbind = append(d.b.unbind, code)
 	return "Unbinding succeeded.", nil
 }
-func (d fakeDevice) DHCPStatus(context.Context) (dhcpopt.Status, error) {
-	return dhcpopt.Status{State: "BOUND"}, nil
+func (d fakeDevice) DHCPStatus(context.Context) (device.DHCPStatus, error) {
+	return device.DHCPStatus{State: "BOUND"}, nil
 }
-func (d fakeDevice) DNSHosts(context.Context) ([]cli.DNSHost, error) { return nil, nil }
-func (d fakeDevice) Users(context.Context) ([]cli.VTYSession, error) {
-	return []cli.VTYSession{{Idx: 0, User: d.id.User}}, nil
+func (d fakeDevice) DNSHosts(context.Context) ([]device.DNSHost, error) { return nil, nil }
+func (d fakeDevice) Users(context.Context) ([]device.VTYSession, error) {
+	return []device.VTYSession{{Idx: 0, User: d.id.User}}, nil
 }
 func (d fakeDevice) LogBuffer(context.Context) (logbuf.Snapshot, error) {
 	return logbuf.Snapshot{Size: 512}, nil
@@ -103,7 +103,7 @@ func (d fakeDevice) LogBuffer(context.Context) (logbuf.Snapshot, error) {
 
 func serve(t *testing.T) (*fakeBackend, string) {
 	t.Helper()
-	b := &fakeBackend{st: store.New(config.Default()), tokens: map[string]cli.Identity{"op-token": operator},
+	b := &fakeBackend{st: store.New(config.Default()), tokens: map[string]device.Identity{"op-token": operator},
 		log: logbuf.New(16, nil, nil)}
 	sock := filepath.Join(t.TempDir(), "api.sock")
 	ctx, cancel := context.WithCancel(context.Background())
@@ -180,10 +180,10 @@ func TestOperatorMayReadButNotWrite(t *testing.T) {
 		t.Fatalf("operator display failed: %+v %v", st, err)
 	}
 	err = c.Update(ctx, func(cfg *config.Config) error { cfg.Sysname = "x"; return nil })
-	if !errors.Is(err, cli.ErrPermission) {
+	if !errors.Is(err, device.ErrPermission) {
 		t.Fatalf("operator update: %v, want permission denied", err)
 	}
-	if err := c.Save(ctx, "startup.cfg"); !errors.Is(err, cli.ErrPermission) {
+	if err := c.Save(ctx, "startup.cfg"); !errors.Is(err, device.ErrPermission) {
 		t.Fatalf("operator save: %v", err)
 	}
 	if cfg, _ := b.st.Get(); cfg.Sysname != config.DefaultSysname {

@@ -12,7 +12,7 @@ import (
 	"io"
 	"net/http"
 
-	"github.com/netdevd/netdevd/cli"
+	"github.com/netdevd/netdevd/internal/device"
 	"github.com/netdevd/netdevd/internal/logbuf"
 )
 
@@ -70,16 +70,16 @@ func (h *handler) logStream(w http.ResponseWriter, r *http.Request) {
 }
 
 func (h *handler) logReset(w http.ResponseWriter, r *http.Request) {
-	device(h, w, r, func(d cli.Device) (struct{}, error) { return struct{}{}, d.ResetLogBuffer(r.Context()) })
+	answer(h, w, r, func(d device.Device) (struct{}, error) { return struct{}{}, d.ResetLogBuffer(r.Context()) })
 }
 
 func (h *handler) debugging(w http.ResponseWriter, r *http.Request) {
-	device(h, w, r, func(d cli.Device) (cli.DebugSwitches, error) { return d.Debugging(r.Context()) })
+	answer(h, w, r, func(d device.Device) (device.DebugSwitches, error) { return d.Debugging(r.Context()) })
 }
 
 type debuggingBody struct {
-	Which cli.DebugSwitches `json:"which"`
-	On    bool              `json:"on"`
+	Which device.DebugSwitches `json:"which"`
+	On    bool                 `json:"on"`
 }
 
 func (h *handler) setDebugging(w http.ResponseWriter, r *http.Request) {
@@ -87,7 +87,7 @@ func (h *handler) setDebugging(w http.ResponseWriter, r *http.Request) {
 	if !readJSON(w, r, &body) {
 		return
 	}
-	device(h, w, r, func(d cli.Device) (struct{}, error) {
+	answer(h, w, r, func(d device.Device) (struct{}, error) {
 		return struct{}{}, d.SetDebugging(r.Context(), body.Which, body.On)
 	})
 }
@@ -113,7 +113,7 @@ func (c *Client) SubscribeLogs(ctx context.Context) (<-chan logbuf.Entry, error)
 		var e errorBody
 		json.NewDecoder(io.LimitReader(resp.Body, 1<<16)).Decode(&e)
 		if resp.StatusCode == http.StatusForbidden {
-			return nil, cli.ErrPermission
+			return nil, device.ErrPermission
 		}
 		return nil, errors.New(e.Error)
 	}
@@ -142,11 +142,11 @@ func (c *Client) ResetLogBuffer(ctx context.Context) error {
 	return c.post(ctx, "/v1/logbuffer/reset", struct{}{}, nil)
 }
 
-func (c *Client) Debugging(ctx context.Context) (cli.DebugSwitches, error) {
-	var d cli.DebugSwitches
+func (c *Client) Debugging(ctx context.Context) (device.DebugSwitches, error) {
+	var d device.DebugSwitches
 	return d, c.get(ctx, "/v1/debugging", &d)
 }
 
-func (c *Client) SetDebugging(ctx context.Context, which cli.DebugSwitches, on bool) error {
+func (c *Client) SetDebugging(ctx context.Context, which device.DebugSwitches, on bool) error {
 	return c.post(ctx, "/v1/debugging", debuggingBody{Which: which, On: on}, nil)
 }

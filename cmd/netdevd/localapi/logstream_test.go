@@ -6,8 +6,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/netdevd/netdevd/cli"
 	"github.com/netdevd/netdevd/internal/config"
+	"github.com/netdevd/netdevd/internal/device"
 	"github.com/netdevd/netdevd/internal/logbuf"
 )
 
@@ -20,17 +20,17 @@ func (d fakeDevice) SubscribeLogs(ctx context.Context) (<-chan logbuf.Entry, err
 
 func (d fakeDevice) ResetLogBuffer(context.Context) error {
 	if d.id.Role != config.RoleAdmin {
-		return cli.ErrPermission
+		return device.ErrPermission
 	}
 	d.b.log.Reset()
 	return nil
 }
 
-func (d fakeDevice) Debugging(context.Context) (cli.DebugSwitches, error) { return d.b.debug, nil }
+func (d fakeDevice) Debugging(context.Context) (device.DebugSwitches, error) { return d.b.debug, nil }
 
-func (d fakeDevice) SetDebugging(_ context.Context, which cli.DebugSwitches, on bool) error {
+func (d fakeDevice) SetDebugging(_ context.Context, which device.DebugSwitches, on bool) error {
 	if d.id.Role != config.RoleAdmin {
-		return cli.ErrPermission
+		return device.ErrPermission
 	}
 	d.b.debug.Set(which, on)
 	return nil
@@ -127,17 +127,17 @@ func TestDebuggingAndResetOverAPI(t *testing.T) {
 	defer admin.Close()
 	op := NewClient(sock, "op-token")
 	defer op.Close()
-	if err := admin.SetDebugging(ctx, cli.DebugSwitches{CloudPacket: true}, true); err != nil {
+	if err := admin.SetDebugging(ctx, device.DebugSwitches{CloudPacket: true}, true); err != nil {
 		t.Fatal(err)
 	}
-	if d, err := op.Debugging(ctx); err != nil || d != (cli.DebugSwitches{CloudPacket: true}) {
+	if d, err := op.Debugging(ctx); err != nil || d != (device.DebugSwitches{CloudPacket: true}) {
 		t.Fatalf("debugging %+v %v", d, err)
 	}
-	if err := op.SetDebugging(ctx, cli.AllDebugging, false); !errors.Is(err, cli.ErrPermission) {
+	if err := op.SetDebugging(ctx, device.AllDebugging(), false); !errors.Is(err, device.ErrPermission) {
 		t.Fatalf("operator set debugging: %v", err)
 	}
 	b.log.Log("SYSTEM", logbuf.Notification, "X", "hello")
-	if err := op.ResetLogBuffer(ctx); !errors.Is(err, cli.ErrPermission) {
+	if err := op.ResetLogBuffer(ctx); !errors.Is(err, device.ErrPermission) {
 		t.Fatalf("operator reset: %v", err)
 	}
 	if err := admin.ResetLogBuffer(ctx); err != nil {

@@ -16,8 +16,8 @@ import (
 
 	"golang.org/x/sys/unix"
 
-	"github.com/netdevd/netdevd/cli"
 	"github.com/netdevd/netdevd/internal/config"
+	"github.com/netdevd/netdevd/internal/device"
 	"github.com/netdevd/netdevd/internal/store"
 )
 
@@ -28,15 +28,15 @@ const TokenHeader = "Netdevd-Session"
 // Backend is what the daemon provides to the API.
 type Backend interface {
 	// Identify maps a session token ("" for none) to an identity.
-	Identify(token string) (cli.Identity, error)
+	Identify(token string) (device.Identity, error)
 	// Device is the device as seen by id; it checks id's role.
-	Device(id cli.Identity) cli.Device
+	Device(id device.Identity) device.Device
 	// Running returns the running configuration and its version.
 	Running() (config.Config, uint64)
 	// Swap stores next if the running configuration is still at base.
-	Swap(id cli.Identity, base uint64, next config.Config) (uint64, error)
+	Swap(id device.Identity, base uint64, next config.Config) (uint64, error)
 	// Exec runs lines as one session of id, as `netdevd exec` does.
-	Exec(ctx context.Context, id cli.Identity, lines []string) (string, bool)
+	Exec(ctx context.Context, id device.Identity, lines []string) (string, bool)
 }
 
 type ctxKey struct{}
@@ -119,22 +119,22 @@ type handler struct{ b Backend }
 
 // caller identifies the request, refusing other users' processes: the
 // socket mode already keeps them out; this is the second lock.
-func (h *handler) caller(w http.ResponseWriter, r *http.Request) (cli.Identity, bool) {
+func (h *handler) caller(w http.ResponseWriter, r *http.Request) (device.Identity, bool) {
 	if uid, ok := r.Context().Value(ctxKey{}).(int); ok && uid != 0 && uid != os.Getuid() {
 		httpError(w, http.StatusForbidden, "peer uid not allowed")
-		return cli.Identity{}, false
+		return device.Identity{}, false
 	}
 	id, err := h.b.Identify(r.Header.Get(TokenHeader))
 	if err != nil {
 		httpError(w, http.StatusUnauthorized, err.Error())
-		return cli.Identity{}, false
+		return device.Identity{}, false
 	}
 	return id, true
 }
 
-// device runs call against the caller's view of the device and answers
+// answer runs call against the caller's view of the device and answers
 // with its result as JSON.
-func device[T any](h *handler, w http.ResponseWriter, r *http.Request, call func(cli.Device) (T, error)) {
+func answer[T any](h *handler, w http.ResponseWriter, r *http.Request, call func(device.Device) (T, error)) {
 	id, ok := h.caller(w, r)
 	if !ok {
 		return
@@ -189,27 +189,27 @@ func (h *handler) save(w http.ResponseWriter, r *http.Request) {
 	if !readJSON(w, r, &body) {
 		return
 	}
-	device(h, w, r, func(d cli.Device) (struct{}, error) { return struct{}{}, d.Save(r.Context(), body.File) })
+	answer(h, w, r, func(d device.Device) (struct{}, error) { return struct{}{}, d.Save(r.Context(), body.File) })
 }
 
 func (h *handler) fileExists(w http.ResponseWriter, r *http.Request) {
-	device(h, w, r, func(d cli.Device) (bool, error) { return d.FileExists(r.Context(), r.URL.Query().Get("file")) })
+	answer(h, w, r, func(d device.Device) (bool, error) { return d.FileExists(r.Context(), r.URL.Query().Get("file")) })
 }
 
 func (h *handler) saved(w http.ResponseWriter, r *http.Request) {
-	device(h, w, r, func(d cli.Device) (string, error) { return d.SavedConfiguration(r.Context()) })
+	answer(h, w, r, func(d device.Device) (string, error) { return d.SavedConfiguration(r.Context()) })
 }
 
 func (h *handler) version(w http.ResponseWriter, r *http.Request) {
-	device(h, w, r, func(d cli.Device) (cli.VersionInfo, error) { return d.Version(r.Context()) })
+	answer(h, w, r, func(d device.Device) (device.VersionInfo, error) { return d.Version(r.Context()) })
 }
 
 func (h *handler) cloudStatus(w http.ResponseWriter, r *http.Request) {
-	device(h, w, r, func(d cli.Device) (any, error) { return d.CloudStatus(r.Context()) })
+	answer(h, w, r, func(d device.Device) (any, error) { return d.CloudStatus(r.Context()) })
 }
 
 func (h *handler) cloudReset(w http.ResponseWriter, r *http.Request) {
-	device(h, w, r, func(d cli.Device) (struct{}, error) { return struct{}{}, d.ResetCloudTunnel(r.Context()) })
+	answer(h, w, r, func(d device.Device) (struct{}, error) { return struct{}{}, d.ResetCloudTunnel(r.Context()) })
 }
 
 type unbindBody struct {
@@ -221,23 +221,23 @@ func (h *handler) cloudUnbind(w http.ResponseWriter, r *http.Request) {
 	if !readJSON(w, r, &body) {
 		return
 	}
-	device(h, w, r, func(d cli.Device) (string, error) { return d.Unbind(r.Context(), body.Code) })
+	answer(h, w, r, func(d device.Device) (string, error) { return d.Unbind(r.Context(), body.Code) })
 }
 
 func (h *handler) dhcp(w http.ResponseWriter, r *http.Request) {
-	device(h, w, r, func(d cli.Device) (any, error) { return d.DHCPStatus(r.Context()) })
+	answer(h, w, r, func(d device.Device) (any, error) { return d.DHCPStatus(r.Context()) })
 }
 
 func (h *handler) dnsHosts(w http.ResponseWriter, r *http.Request) {
-	device(h, w, r, func(d cli.Device) ([]cli.DNSHost, error) { return d.DNSHosts(r.Context()) })
+	answer(h, w, r, func(d device.Device) ([]device.DNSHost, error) { return d.DNSHosts(r.Context()) })
 }
 
 func (h *handler) users(w http.ResponseWriter, r *http.Request) {
-	device(h, w, r, func(d cli.Device) ([]cli.VTYSession, error) { return d.Users(r.Context()) })
+	answer(h, w, r, func(d device.Device) ([]device.VTYSession, error) { return d.Users(r.Context()) })
 }
 
 func (h *handler) logbuffer(w http.ResponseWriter, r *http.Request) {
-	device(h, w, r, func(d cli.Device) (any, error) { return d.LogBuffer(r.Context()) })
+	answer(h, w, r, func(d device.Device) (any, error) { return d.LogBuffer(r.Context()) })
 }
 
 type execBody struct {
@@ -278,7 +278,7 @@ type errorBody struct {
 
 func writeErr(w http.ResponseWriter, err error) {
 	switch {
-	case errors.Is(err, cli.ErrPermission):
+	case errors.Is(err, device.ErrPermission):
 		httpError(w, http.StatusForbidden, err.Error())
 	case errors.Is(err, store.ErrConflict):
 		httpError(w, http.StatusConflict, err.Error())

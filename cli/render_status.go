@@ -1,35 +1,82 @@
-package dhcpopt
+package cli
 
 import (
 	"fmt"
 	"net/netip"
 	"strings"
 	"time"
+
+	"github.com/netdevd/netdevd/internal/device"
 )
 
-// Status is a snapshot of the Vlan-interface1 DHCP client for
-// `display dhcp client [verbose]`.
-type Status struct {
-	Enabled             bool          `json:"enabled"`   // ip address dhcp-alloc is configured
-	Interface           string        `json:"interface"` // the Linux interface, "" when none
-	State               string        `json:"state"`     // INIT SELECTING REQUESTING BOUND RENEWING REBINDING
-	Addr                netip.Prefix  `json:"addr"`
-	Lease               time.Duration `json:"lease"`
-	T1                  time.Duration `json:"t1"`
-	T2                  time.Duration `json:"t2"`
-	Server              netip.Addr    `json:"server"`
-	Router              netip.Addr    `json:"router"`
-	DNSServers          []netip.Addr  `json:"dns_servers"`
-	DomainName          string        `json:"domain_name"`  // option 15
-	CloudDomain         string        `json:"cloud_domain"` // last valid option 253
-	BoundAt             time.Time     `json:"bound_at"`
-	Option253Rejected   uint64        `json:"option253_rejected"`
-	Option253LastReject string        `json:"option253_last_reject"` // reason of the last rejection
-	Now                 time.Time     `json:"now"`
+// CloudManagementState renders s as `display cloud-management state` shows
+// it, times in loc.
+func CloudManagementState(s device.CloudStatus, loc *time.Location) string {
+	var b strings.Builder
+	line := func(label, value string) {
+		if value == "" {
+			value = "N/A"
+		}
+		if len(label) < 25 {
+			fmt.Fprintf(&b, "%-25s: %s\n", label, value)
+		} else {
+			fmt.Fprintf(&b, "%s : %s\n", label, value)
+		}
+	}
+	port := ""
+	if s.ServerPort > 0 {
+		port = fmt.Sprint(s.ServerPort)
+	}
+	duration := ""
+	if s.ConnState == "Established" && !s.ConnectedAt.IsZero() {
+		duration = FormatDuration(s.Now.Sub(s.ConnectedAt))
+	}
+	line("Cloud connection state", s.ConnState)
+	line("Device state", s.DeviceState)
+	line("Cloud server address", s.ServerAddress)
+	line("Cloud server domain name", s.ServerDomain)
+	line("Cloud connection mode", s.Mode)
+	line("Cloud server port", port)
+	line("Connected at", ctime(s.ConnectedAt, loc))
+	line("Duration", duration)
+	line("Process state", s.ProcessState)
+	line("Failure reason", s.FailureReason)
+	line("Last down reason", s.LastDownReason)
+	line("Last down at", ctime(s.LastDownAt, loc))
+	line("Last report failure reason", s.LastReportFailureReason)
+	line("Last report failure at", ctime(s.LastReportFailureAt, loc))
+	line("Dropped packets after reaching buffer limit", fmt.Sprint(s.DroppedAfterLimit))
+	line("Total dropped packets", fmt.Sprint(s.TotalDropped))
+	line("Last report incomplete reason", s.LastReportIncompleteReason)
+	line("Last report incomplete at", ctime(s.LastReportIncompleteAt, loc))
+	line("Buffer full count", fmt.Sprint(s.BufferFullCount))
+	if s.InsecureTLS {
+		line("Certificate verification", "Disabled by operator")
+	}
+	return b.String()
 }
 
-// Display renders s as `display dhcp client [verbose]` shows it.
-func (s Status) Display(verbose bool) string {
+// FormatDuration renders d as `00d 00h 02m 01s`.
+func FormatDuration(d time.Duration) string {
+	if d < 0 {
+		d = 0
+	}
+	s := int64(d / time.Second)
+	return fmt.Sprintf("%02dd %02dh %02dm %02ds", s/86400, s%86400/3600, s%3600/60, s%60)
+}
+
+func ctime(t time.Time, loc *time.Location) string {
+	if t.IsZero() {
+		return ""
+	}
+	if loc == nil {
+		loc = time.Local
+	}
+	return t.In(loc).Format("Mon Jan _2 15:04:05 2006")
+}
+
+// DHCPClientInformation renders s as `display dhcp client [verbose]` shows it.
+func DHCPClientInformation(s device.DHCPStatus, verbose bool) string {
 	var b strings.Builder
 	b.WriteString("Vlan-interface1 DHCP client information:\n")
 	if !s.Enabled {

@@ -1,16 +1,18 @@
-package cloudmgmt
+package cli
 
 import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/netdevd/netdevd/internal/device"
 )
 
-// TestDisplayMatchesSpecLayout checks the exact layout of the spec's example
+// TestCloudManagementStateMatchesSpecLayout checks the exact layout of the spec's example
 // of `display cloud-management state`, field by field.
-func TestDisplayMatchesSpecLayout(t *testing.T) {
+func TestCloudManagementStateMatchesSpecLayout(t *testing.T) {
 	at := time.Date(2018, 1, 27, 14, 18, 40, 0, time.UTC)
-	s := Status{
+	s := device.CloudStatus{
 		ConnState: "Established", DeviceState: "Request_success", ServerAddress: "139.217.27.153",
 		ServerDomain: "oasis.example.com", Mode: "Https", ServerPort: 19443, ConnectedAt: at,
 		ProcessState: "Message received", LastDownReason: "socket connection error (Details:N/A)",
@@ -36,7 +38,7 @@ Last report incomplete reason : N/A
 Last report incomplete at : N/A
 Buffer full count        : 0
 `
-	got := s.Display(time.UTC)
+	got := CloudManagementState(s, time.UTC)
 	if got != want {
 		gl, wl := strings.Split(got, "\n"), strings.Split(want, "\n")
 		for i := range wl {
@@ -55,9 +57,9 @@ func at1(l []string, i int) string {
 	return "<missing>"
 }
 
-func TestDisplayNotEstablishedHasNoDuration(t *testing.T) {
-	s := Status{ConnState: "Waiting", ConnectedAt: time.Now(), Now: time.Now(), InsecureTLS: true}
-	out := s.Display(time.UTC)
+func TestCloudManagementStateNotEstablishedHasNoDuration(t *testing.T) {
+	s := device.CloudStatus{ConnState: "Waiting", ConnectedAt: time.Now(), Now: time.Now(), InsecureTLS: true}
+	out := CloudManagementState(s, time.UTC)
 	if !strings.Contains(out, "Duration                 : N/A\n") {
 		t.Fatalf("duration shown while not established:\n%s", out)
 	}

@@ -1,20 +1,22 @@
-package dhcpopt
+package cli
 
 import (
 	"net/netip"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/netdevd/netdevd/internal/device"
 )
 
-func TestDisplay(t *testing.T) {
+func TestDHCPClientInformation(t *testing.T) {
 	at := time.Date(2026, 5, 29, 10, 0, 0, 0, time.Local)
-	s := Status{Enabled: true, Interface: "eth1", State: StateBound,
+	s := device.DHCPStatus{Enabled: true, Interface: "eth1", State: "BOUND",
 		Addr: netip.MustParsePrefix("40.1.1.20/24"), Lease: 259200 * time.Second,
 		T1: 129600 * time.Second, T2: 226800 * time.Second, Server: netip.MustParseAddr("40.1.1.2"),
 		Router: netip.MustParseAddr("40.1.1.2"), DNSServers: []netip.Addr{netip.MustParseAddr("44.1.1.11")},
 		CloudDomain: "oasis.example.com", BoundAt: at, Now: at.Add(2*time.Second + time.Hour)}
-	brief := s.Display(false)
+	brief := DHCPClientInformation(s, false)
 	want := "Vlan-interface1 DHCP client information:\n" +
 		" Current state: BOUND\n" +
 		" Allocated IP: 40.1.1.20 255.255.255.0\n" +
@@ -23,7 +25,7 @@ func TestDisplay(t *testing.T) {
 	if brief != want {
 		t.Fatalf("got\n%s\nwant\n%s", brief, want)
 	}
-	v := s.Display(true)
+	v := DHCPClientInformation(s, true)
 	for _, w := range []string{
 		" Lease from May 29 10:00:00 2026   to   Jun  1 10:00:00 2026\n",
 		" T1 will timeout in 1 day 10 hours 59 minutes 58 seconds.\n",
@@ -37,7 +39,7 @@ func TestDisplay(t *testing.T) {
 	if got := spell(59 * time.Second); got != "59 seconds" {
 		t.Error(got)
 	}
-	if got := (Status{}).Display(true); !strings.Contains(got, "DISABLED") {
+	if got := DHCPClientInformation(device.DHCPStatus{}, true); !strings.Contains(got, "DISABLED") {
 		t.Error(got)
 	}
 }
