@@ -182,7 +182,10 @@ func TestSSH2ListsApplyToNewConnections(t *testing.T) {
 		{config.SSH2MAC, []string{"sha2-512", "sha1"},
 			kexInit{MACsClientServer: []string{"hmac-sha2-512", "hmac-sha1"}},
 			func(c *gossh.ClientConfig) { c.Ciphers = []string{"aes128-ctr"}; c.MACs = []string{"hmac-sha1"} },
-			func(c *gossh.ClientConfig) { c.Ciphers = []string{"aes128-ctr"}; c.MACs = []string{"hmac-sha2-256-etm@openssh.com"} }},
+			func(c *gossh.ClientConfig) {
+				c.Ciphers = []string{"aes128-ctr"}
+				c.MACs = []string{"hmac-sha2-256-etm@openssh.com"}
+			}},
 		{config.SSH2PublicKey, []string{"ecdsa-sha2-nistp256", "rsa-sha2-512"},
 			kexInit{ServerHostKeyAlgos: []string{"ecdsa-sha2-nistp256", "rsa-sha2-512"}},
 			func(c *gossh.ClientConfig) { c.HostKeyAlgorithms = []string{"rsa-sha2-512"} },
