@@ -147,8 +147,9 @@ func (s *docSection) inView(view string) bool {
 }
 
 // expandSyntax turns one line of Comware syntax into the keyword paths it
-// denotes: `{ a | b }` is one of, `[ a | b ]` is none or one of, a word
-// with no lower-case letter is a value.
+// denotes: `{ a | b }` is one of, `[ a | b ]` is none or one of, `{ a | b } *`
+// (one or more) stands for its one-member paths, a word with no lower-case
+// letter is a value.
 func expandSyntax(line string) ([][]string, error) {
 	r := strings.NewReplacer("{", " { ", "}", " } ", "[", " [ ", "]", " ] ", "|", " | ")
 	p := &syntaxParser{toks: strings.Fields(r.Replace(line))}
@@ -176,6 +177,15 @@ func (p *syntaxParser) seq() [][]string {
 		switch tok := p.toks[p.i]; tok {
 		case "}", "]", "|":
 			return paths
+		case "*":
+			// `{ a | b } *`: one or more of, each once, in any order. The
+			// commands the grammar walk yields are the one-member paths.
+			if p.i == 0 || p.toks[p.i-1] != "}" {
+				p.err = fmt.Errorf("%q not after %q", tok, "}")
+				return nil
+			}
+			p.i++
+			continue
 		case "{", "[":
 			p.i++
 			alts = p.alternatives()

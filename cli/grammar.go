@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"slices"
 	"strings"
 )
 
@@ -29,6 +30,15 @@ type node struct {
 	filter   bool    // a display command: `| include …` may follow
 	secret   bool    // value never kept in history (shown as ******)
 	rest     bool    // value takes the rest of the line (words joined by one space)
+
+	// many marks a node whose keyword children form a Comware
+	// `{ a | b | … } *` list: one or more of them, each at most once, in any
+	// order. After a member the walk continues at the members not typed yet,
+	// and the command may end there (the members' run). The members share
+	// one name; the words are stored under it in the order typed, joined by
+	// one space (invocation.words).
+	many  bool
+	taken []string // members of a `many` list typed already (never matched again)
 }
 
 // handler runs a parsed command.
@@ -88,6 +98,18 @@ func (n *node) forAll() *node {
 	return n
 }
 
+// remaining is where a `many` list continues after member m was typed: the
+// members not typed yet, and the end of the command.
+func (n *node) remaining(m *node) *node {
+	left := &node{many: true, run: m.run, operator: m.operator, taken: append(slices.Clip(n.taken), m.keyword)}
+	for _, c := range n.next {
+		if c != m {
+			left.next = append(left.next, c)
+		}
+	}
+	return left
+}
+
 // resolved follows an alias to the node it stands for.
 func (n *node) resolved() *node {
 	if n.target != nil {
@@ -110,6 +132,11 @@ const (
 // over prefixes; real keywords win over aliases; keywords win over values.
 func (n *node) matchWord(word string) (*node, matchKind) {
 	lower := strings.ToLower(word)
+	// A list member typed again is refused, not read as a prefix of a
+	// longer member (`mac sha1 sha1` is not `mac sha1 sha1-96`).
+	if slices.ContainsFunc(n.taken, func(k string) bool { return strings.ToLower(k) == lower }) {
+		return nil, matchNone
+	}
 	for _, c := range n.next {
 		if c.keyword != "" && strings.ToLower(c.keyword) == lower {
 			return c.resolved(), matchOne

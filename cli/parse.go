@@ -50,7 +50,11 @@ func walk(root *node, toks []token) (walkResult, *cliError) {
 			t.text = joinWords(toks[i:])
 			toks = append(toks[:i], t)
 		}
+		from := w.at
 		w.record(next, t)
+		if from.many {
+			w.at = from.remaining(next)
+		}
 	}
 	w.toks = toks
 	return w, nil
@@ -71,6 +75,9 @@ func (w *walkResult) record(n *node, t token) {
 		stored := t
 		if n.keyword != "" {
 			stored.text = n.keyword
+		}
+		if prev, ok := w.args[n.name]; ok && w.at.many {
+			stored = token{prev.text + " " + stored.text, prev.pos}
 		}
 		w.args[n.name] = stored
 	}

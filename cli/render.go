@@ -92,7 +92,7 @@ func sshSection(cfg config.Config) []string {
 	if cfg.SSH.ACL != 0 {
 		lines = append(lines, fmt.Sprintf(" ssh server acl %d", cfg.SSH.ACL))
 	}
-	return lines
+	return append(lines, ssh2Lines(cfg)...) // cmd_ssh2.go
 }
 
 func lineBlock(cfg config.Config, always bool) []string {

@@ -84,6 +84,19 @@ func randomCommand(r *rand.Rand) []string {
 				fmt.Sprintf("rule 65534 permit source 10.%d.0.0 0.255.0.255", r.Intn(3)),
 				fmt.Sprintf("undo rule %d", 5*r.Intn(4))), "quit"}
 		},
+		func() []string { // ssh2 algorithm lists (cmd_ssh2.go): a random subset in a random order
+			k := config.SSH2Kinds[r.Intn(len(config.SSH2Kinds))]
+			if r.Intn(4) == 0 {
+				return []string{"undo ssh2 algorithm " + k.Keyword()}
+			}
+			algs := k.Algorithms()
+			r.Shuffle(len(algs), func(i, j int) { algs[i], algs[j] = algs[j], algs[i] })
+			var words []string
+			for _, a := range algs[:1+r.Intn(len(algs))] {
+				words = append(words, a.Keyword)
+			}
+			return []string{"ssh2 algorithm " + k.Keyword() + " " + strings.Join(words, " ")}
+		},
 		func() []string {
 			return []string{pick(fmt.Sprintf("undo acl %s %d", pick("basic", "number"), 2000+r.Intn(3)),
 				fmt.Sprintf("ssh server acl %d", 2000+r.Intn(4)), "undo ssh server acl")}

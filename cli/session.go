@@ -149,6 +149,10 @@ type invocation struct {
 // arg is the word stored under name ("" when absent).
 func (e *invocation) arg(name string) string { return e.args[name].text }
 
+// words are the words stored under name: the members of a `many` list, in
+// the order typed.
+func (e *invocation) words(name string) []string { return strings.Fields(e.arg(name)) }
+
 // has reports whether the optional word name was typed.
 func (e *invocation) has(name string) bool {
 	_, ok := e.args[name]

@@ -81,6 +81,7 @@ func displayCommand() *node {
 		leaf(kw("history-command", "Display history command information"), runDisplayHistory),
 		leaf(kw("logbuffer", "Display log buffer information"), runDisplayLogbuffer),
 		leaf(kw("saved-configuration", "Saved configuration in the startup file"), runDisplaySaved),
+		displaySSHServer(leaf), displaySSH2(leaf), // cmd_ssh2.go
 		leaf(kw("this", "Display the configuration of the current view"), runDisplayThis),
 		leaf(kw("users", "User terminal interface information"), runDisplayUsers),
 		leaf(kw("version", "System hardware and software version information"), runDisplayVersion),

@@ -50,6 +50,7 @@ func systemCommands() []*node {
 				val("n", authTimeValue, "Authentication timeout in seconds").does(runSSHTimeout)),
 			kw("enable", "Enable the SSH server").does(runSSHEnable),
 			sshServerACL(true))),
+		ssh2Command(), // cmd_ssh2.go
 		kw("sysname", "Specify the host name",
 			val("name", sysnameValue, "Host name").does(runSysname)),
 		systemUndo(),
@@ -112,6 +113,7 @@ func systemUndo() *node {
 			kw("authentication-timeout", "Specify the authentication timeout").does(runUndoSSHTimeout),
 			kw("enable", "Enable the SSH server").does(runUndoSSHEnable),
 			sshServerACL(false))),
+		undoSSH2Command(), // cmd_ssh2.go
 		kw("sysname", "Specify the host name").does(runUndoSysname),
 	)
 }

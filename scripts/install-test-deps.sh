@@ -3,8 +3,9 @@
 # (zero-touch end-to-end), OpenSSH client and server (SSH tests and the
 # side-by-side baseline), Kea (the shipped Kea example is tested), iproute2 (network namespaces), tmux (driving the
 # OpenSSH client like a person), busybox (udhcpc baseline), Netmiko, lintian
-# (checks the Debian packages) and systemd (systemd-analyze verify on the
-# packaged unit; systemd need not run).
+# (checks the Debian packages), systemd (systemd-analyze verify on the
+# packaged unit; systemd need not run), ssh-audit (audits the SSH server's
+# algorithms) and expect (drives ssh as login scripts do).
 # Idempotent: installs only what is missing. Needs root.
 set -euo pipefail
 
@@ -20,6 +21,8 @@ have kea-dhcp4 || need+=(kea-dhcp4-server)
 /usr/bin/python3 -c 'import netmiko' >/dev/null 2>&1 || need+=(python3-netmiko)
 have lintian || need+=(lintian)
 have systemd-analyze || need+=(systemd)
+have ssh-audit || need+=(ssh-audit)
+have expect || need+=(expect)
 
 if [ ${#need[@]} -eq 0 ]; then
   exit 0

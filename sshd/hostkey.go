@@ -1,6 +1,7 @@
 package sshd
 
 import (
+	"crypto"
 	"crypto/ed25519"
 	"crypto/rand"
 	"encoding/pem"
@@ -20,8 +21,19 @@ import (
 // reason to make a new key: clients would see the device change identity.
 // An empty path gives an in-memory key (tests).
 func loadHostKey(path string) (gossh.Signer, error) {
+	return loadOrCreateKey(path, newEd25519Key)
+}
+
+func newEd25519Key() (crypto.Signer, error) {
+	_, priv, err := ed25519.GenerateKey(rand.Reader)
+	return priv, err
+}
+
+// loadOrCreateKey is loadHostKey for any kind of key: newKey makes the key
+// when path does not exist (or is "", in memory only).
+func loadOrCreateKey(path string, newKey func() (crypto.Signer, error)) (gossh.Signer, error) {
 	if path == "" {
-		_, priv, err := ed25519.GenerateKey(rand.Reader)
+		priv, err := newKey()
 		if err != nil {
 			return nil, err
 		}
@@ -41,7 +53,7 @@ func loadHostKey(path string) (gossh.Signer, error) {
 		}
 		return s, nil
 	case errors.Is(err, fs.ErrNotExist):
-		_, priv, err := ed25519.GenerateKey(rand.Reader)
+		priv, err := newKey()
 		if err != nil {
 			return nil, err
 		}

@@ -86,8 +86,9 @@ type Server struct {
 	dummyHash   string
 	verifySem   chan struct{}
 
-	def defence
-	tf  twoFactor // twofactor.go
+	def  defence
+	tf   twoFactor // twofactor.go
+	keys *hostKeys // algorithms.go
 
 	mu       sync.Mutex
 	vtys     []*vty // index = VTY number; nil = free
@@ -145,6 +146,7 @@ func New(o Options) (*Server, error) {
 		return nil, err
 	}
 	s.signer = signer
+	s.keys = newHostKeys(o.HostKeyPath, signer, s.zl)
 	s.fp = gossh.FingerprintSHA256(signer.PublicKey())
 	s.dummyHash = dummyHash
 
@@ -157,9 +159,10 @@ func New(o Options) (*Server, error) {
 		return nil, err
 	}
 	s.gs = &ssh.Server{
-		Version:     ServerVersion,
-		HostSigners: []ssh.Signer{signer},
-		Handler:     s.handleSession,
+		Version: ServerVersion,
+		// No HostSigners: serverConfig adds the host keys the connection's
+		// `ssh2 algorithm public-key` list asks for (algorithms.go).
+		Handler: s.handleSession,
 		// Password and public key callbacks are set in serverConfig
 		// (twofactor.go): gliderlabs' handlers cannot answer partial success.
 		ServerConfigCallback: s.serverConfig,
@@ -297,7 +300,8 @@ func (s *Server) serverConfig(ctx ssh.Context) *gossh.ServerConfig {
 			}
 		},
 	}
-	s.authCallbacks(ctx, conf) // twofactor.go
+	s.authCallbacks(ctx, conf)   // twofactor.go
+	s.applyAlgorithms(conf, cfg) // algorithms.go
 	return conf
 }
 

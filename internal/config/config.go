@@ -40,6 +40,7 @@ type Config struct {
 	IPHosts    []IPHost     // static name→address, in the order typed
 	Vlan1      Vlan1
 	SSH        SSH
+	SSH2       SSH2 // `ssh2 algorithm …` (ssh2.go)
 	VTY        VTY
 	LocalUsers []LocalUser // in the order created
 	Cloud      Cloud
@@ -130,6 +131,7 @@ func (c Config) Clone() Config {
 	c.IPHosts = slices.Clone(c.IPHosts)
 	c.Cloud.Backups = slices.Clone(c.Cloud.Backups)
 	c.ACLs = cloneACLs(c.ACLs)
+	c.SSH2 = c.SSH2.clone()
 	users := make([]LocalUser, len(c.LocalUsers))
 	for i, u := range c.LocalUsers {
 		u.PublicKeys = slices.Clone(u.PublicKeys)
@@ -186,6 +188,9 @@ func (c Config) Validate() error {
 		return fmt.Errorf("cloud server domain longer than 253")
 	case c.InfoCenter.LogBufferSize < 1 || c.InfoCenter.LogBufferSize > 1024:
 		return fmt.Errorf("info-center logbuffer size %d out of 1-1024", c.InfoCenter.LogBufferSize)
+	}
+	if err := c.SSH2.validate(); err != nil {
+		return err
 	}
 	if err := c.validateACLs(); err != nil {
 		return err
