@@ -27,6 +27,7 @@ deps:
 # that start the real binaries (they need root for network namespaces).
 test: deps build
 	$(GO) vet ./...
+	$(GO) tool staticcheck ./...
 	$(GO) test -race -count=1 -timeout 20m $$($(GO) list ./... | grep -v -e /tests -e /cmd/netdevd-bench -e /cmd/netdevd-package)
 	# the package test builds every package and installs, upgrades, removes
 	# and purges netdevd with dpkg on this machine: alone, and without the
@@ -47,6 +48,7 @@ bench: build
 lint:
 	gofmt -l . | tee /dev/stderr | (! read)
 	$(GO) vet ./...
+	$(GO) tool staticcheck ./...
 
 clean:
 	rm -rf $(BIN) dist

@@ -2,7 +2,6 @@ package cli
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"strings"
 	"time"
@@ -48,17 +47,17 @@ func (d *fakeDevice) ReplaceConfiguration(ctx context.Context, file string) erro
 	}
 	text, ok := d.files[bareFileName(file)]
 	if !ok {
-		return fmt.Errorf("The file %s does not exist.", file)
+		return device.Messagef("The file %s does not exist.", file)
 	}
 	scratch := newFakeDevice()
 	if errs := Replay(ctx, scratch, text); len(errs) > 0 {
-		return fmt.Errorf("Failed to replace current configuration with the file %s: line %d", file, errs[0].Line)
+		return device.Messagef("Failed to replace current configuration with the file %s: line %d", file, errs[0].Line)
 	}
 	d.cfg = scratch.cfg
 	return nil
 }
 
-var errFakeLogin = errors.New("Login to 192.0.2.9:22 as u failed: wrong user name or password.")
+var errFakeLogin = device.Message("Login to 192.0.2.9:22 as u failed: wrong user name or password.")
 
 func (d *fakeDevice) BackupStartup(ctx context.Context, t device.SFTPTarget) error {
 	if err := d.check(); err != nil {

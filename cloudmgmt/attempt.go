@@ -168,7 +168,7 @@ func (f *fsm) resolving(ctx context.Context) (State, Reason) {
 	var addr netip.Addr
 	// every DNS server may cost its own time-out (twice with the TCP retry)
 	timeout := c.o.StepTimeout + 2*c.o.DNSTimeout*time.Duration(len(s.res.servers)+3)
-	err, leave, next := f.stepT(ctx, timeout, func(ctx context.Context) error {
+	leave, next, err := f.stepT(ctx, timeout, func(ctx context.Context) error {
 		a, err := s.res.resolve(ctx, srv.Domain)
 		addr = a
 		return err
@@ -198,7 +198,7 @@ func (f *fsm) connecting(ctx context.Context) (State, Reason) {
 	}
 	var conn net.Conn
 	var tcpUp atomic.Bool
-	err, leave, next := f.step(ctx, func(ctx context.Context) error {
+	leave, next, err := f.step(ctx, func(ctx context.Context) error {
 		var err error
 		conn, err = c.dialPhase(ctx, s.addr, s.srv.Port, s.srv.Domain, !c.o.LabPlainWS, &tcpUp)
 		return err
@@ -232,8 +232,6 @@ func (s *session) baseURL() string {
 	}
 	return scheme + "://" + net.JoinHostPort(s.srv.Domain, strconv.Itoa(s.srv.Port))
 }
-
-type netConn = net.Conn
 
 func (s *session) postQuiet(ctx context.Context, path string, body any) (int, []byte, error) {
 	return s.do(ctx, path, body, "", false)
@@ -325,7 +323,7 @@ func (f *fsm) authenticating(ctx context.Context) (State, Reason) {
 		Sysname: c.o.Sysname(), Software: c.o.Software}
 	var code int
 	var body []byte
-	err, leave, next := f.step(ctx, func(ctx context.Context) error {
+	leave, next, err := f.step(ctx, func(ctx context.Context) error {
 		var err error
 		code, body, err = s.post(ctx, wire.PathAuth, req, "")
 		return err
@@ -386,7 +384,7 @@ func (f *fsm) registering(ctx context.Context) (State, Reason) {
 	regFail := func(d string) (State, Reason) {
 		return f.failDev(DevRegisterFailure, Reason{ReasonRegister, d})
 	}
-	err, leave, next := f.step(ctx, func(ctx context.Context) error {
+	leave, next, err := f.step(ctx, func(ctx context.Context) error {
 		var err error
 		code, body, err = s.post(ctx, wire.PathRegister, req, s.token)
 		return err
@@ -517,7 +515,7 @@ func (f *fsm) upgrading(ctx context.Context) (State, Reason) {
 	s := f.sess
 	var ws *websocket.Conn
 	conn := s.takeHTTP(s.mainURL)
-	err, leave, next := f.step(ctx, func(ctx context.Context) error {
+	leave, next, err := f.step(ctx, func(ctx context.Context) error {
 		var err error
 		ws, err = s.dialWSOn(ctx, s.mainURL, conn)
 		return err

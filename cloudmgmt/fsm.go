@@ -369,12 +369,12 @@ func (f *fsm) waiting(ctx context.Context) (State, Reason) {
 // step runs fn (blocking I/O of one state) while watching the step timeout
 // on the clock, cancellation and configuration events. If an event makes
 // the state obsolete, leave is true and next says where to go.
-func (f *fsm) step(ctx context.Context, fn func(ctx context.Context) error) (err error, leave bool, next State) {
+func (f *fsm) step(ctx context.Context, fn func(ctx context.Context) error) (leave bool, next State, err error) {
 	return f.stepT(ctx, f.c.o.StepTimeout, fn)
 }
 
 // stepT is step with its own time-out.
-func (f *fsm) stepT(ctx context.Context, timeout time.Duration, fn func(ctx context.Context) error) (err error, leave bool, next State) {
+func (f *fsm) stepT(ctx context.Context, timeout time.Duration, fn func(ctx context.Context) error) (leave bool, next State, err error) {
 	sctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	done := make(chan error, 1)
@@ -384,22 +384,22 @@ func (f *fsm) stepT(ctx context.Context, timeout time.Duration, fn func(ctx cont
 	for {
 		select {
 		case err := <-done:
-			return err, false, 0
+			return false, 0, err
 		case <-t.C():
 			cancel()
 			<-done
-			return errStepTimeout, false, 0
+			return false, 0, errStepTimeout
 		case <-ctx.Done():
 			cancel()
 			<-done
 			f.closeSession()
-			return ctx.Err(), true, StateIdle
+			return true, StateIdle, ctx.Err()
 		case <-f.c.wake:
 			if l, n, _ := f.onWake(false); l {
 				cancel()
 				<-done
 				f.closeSession()
-				return nil, true, n
+				return true, n, nil
 			}
 		}
 	}

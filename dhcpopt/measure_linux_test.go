@@ -45,7 +45,6 @@ func BenchmarkLeaseTime(b *testing.B) {
 	type result struct {
 		name string
 		vals []time.Duration
-		note string
 	}
 	var results []result
 	for _, ping := range []bool{false, true} {

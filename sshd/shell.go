@@ -102,7 +102,7 @@ func (sh *shell) run() int {
 	cmd, cleanup, err := s.o.Shell(sh.id, sh.mode)
 	if err != nil || cmd == nil {
 		s.zl.Error("ssh shell: cannot create the shell command", zap.Error(err))
-		fmt.Fprintf(sh.out, msgNoShell)
+		fmt.Fprint(sh.out, msgNoShell)
 		return 1
 	}
 	if cleanup != nil {
@@ -110,7 +110,7 @@ func (sh *shell) run() int {
 	}
 	if err := sh.start(cmd); err != nil {
 		s.zl.Error("ssh shell: cannot start the shell child", zap.Error(err))
-		fmt.Fprintf(sh.out, msgNoShell)
+		fmt.Fprint(sh.out, msgNoShell)
 		return 1
 	}
 	sh.v.pid.Store(int64(cmd.Process.Pid))

@@ -296,9 +296,3 @@ func (p *ptyPeer) plainSince(mark int) string {
 	defer p.mu.Unlock()
 	return p.plain.String()[mark:]
 }
-
-func (p *ptyPeer) mark() int {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	return p.pos
-}

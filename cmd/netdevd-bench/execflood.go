@@ -204,7 +204,8 @@ func openClockSession(d *device) (*clockSession, error) {
 	in, _ := s.StdinPipe()
 	out, _ := s.StdoutPipe()
 	cs.in = in
-	if err := s.RequestPty("xterm", 40, 120, gossh.TerminalModes{gossh.ECHO: 1}); err == nil {
+	err = s.RequestPty("xterm", 40, 120, gossh.TerminalModes{gossh.ECHO: 1})
+	if err == nil {
 		err = s.Shell()
 	}
 	if err != nil {

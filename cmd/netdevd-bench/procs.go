@@ -20,14 +20,12 @@ import (
 // proc is a measured child process. Its exit, expected or not, is seen at
 // once: a measurement checks alive() and fails when the process is gone.
 type proc struct {
-	name   string
-	cmd    *exec.Cmd
-	out    *lockedBuf // stdout+stderr, for error messages
-	done   chan struct{}
-	err    error
-	lines  chan string // stdout lines when wanted
-	stopMu sync.Mutex
-	killed bool
+	name  string
+	cmd   *exec.Cmd
+	out   *lockedBuf // stdout+stderr, for error messages
+	done  chan struct{}
+	err   error
+	lines chan string // stdout lines when wanted
 }
 
 type lockedBuf struct {

@@ -15,6 +15,7 @@ package device
 import (
 	"context"
 	"errors"
+	"fmt"
 
 	"github.com/netdevd/netdevd/internal/config"
 )
@@ -132,3 +133,14 @@ type System interface {
 	// Version is `display version`.
 	Version(ctx context.Context) (VersionInfo, error)
 }
+
+// Message is a failure in the device's own words, such as "The file
+// a.cfg does not exist.": the grammar prints it as the command's message
+// line. The daemon and the engines build every user-facing failure with
+// it, so that it reads as the device's answer, not as a Go error string.
+type Message string
+
+func (m Message) Error() string { return string(m) }
+
+// Messagef formats a Message.
+func Messagef(format string, a ...any) Message { return Message(fmt.Sprintf(format, a...)) }

@@ -123,7 +123,7 @@ func (v callerView) ArchiveConfiguration(context.Context) (string, error) {
 	cfg, _ := v.d.store.Get()
 	a := cfg.Archive
 	if a.Location == "" {
-		return "", errors.New("The archive directory and file name prefix are not configured.")
+		return "", device.Message("The archive directory and file name prefix are not configured.")
 	}
 	dir, err := archiveFolder(v.d.opts.DataDir, a.Location)
 	if err != nil {
@@ -158,7 +158,7 @@ func (v callerView) ArchiveConfiguration(context.Context) (string, error) {
 
 func (v callerView) archiveFailed(a config.Archive, err error) error {
 	v.d.log.Logf("CFGMAN", logbuf.Error, "CFGMAN_ARCHIVE_FAILED", "Archiving the running configuration to %s failed: %v.", a.Location, err)
-	return fmt.Errorf("Failed to save the archive file: %v", err)
+	return device.Messagef("Failed to save the archive file: %v", err)
 }
 
 // configFilePath maps `[flash:/][FOLDER/]NAME.cfg` to its path on flash:.
@@ -191,7 +191,7 @@ func (v callerView) ReplaceConfiguration(ctx context.Context, file string) error
 	}
 	text, err := readLimited(path)
 	if errors.Is(err, os.ErrNotExist) {
-		return fmt.Errorf("The file %s does not exist.", file)
+		return device.Messagef("The file %s does not exist.", file)
 	}
 	if err != nil {
 		return err
@@ -199,10 +199,10 @@ func (v callerView) ReplaceConfiguration(ctx context.Context, file string) error
 	next, err := v.d.parseConfig(ctx, string(text))
 	if err != nil {
 		v.d.log.Logf("CFGMAN", logbuf.Warning, "CFGMAN_REPLACE_FAILED", "Replacing the running configuration with %s failed: %v", file, err)
-		return fmt.Errorf("Failed to replace current configuration with the file %s: %v", file, err)
+		return device.Messagef("Failed to replace current configuration with the file %s: %v", file, err)
 	}
 	if err := v.d.store.Update(func(c *config.Config) error { *c = next.Clone(); return nil }); err != nil {
-		return fmt.Errorf("Failed to replace current configuration with the file %s: %v", file, err)
+		return device.Messagef("Failed to replace current configuration with the file %s: %v", file, err)
 	}
 	v.d.log.Logf("CFGMAN", logbuf.Notification, "CFGMAN_REPLACE", "%s replaced the running configuration with %s.", v.id.User, file)
 	return nil

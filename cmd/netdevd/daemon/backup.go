@@ -52,7 +52,7 @@ func (v callerView) BackupStartup(ctx context.Context, t device.SFTPTarget) erro
 	}
 	data, err := os.ReadFile(filepath.Join(v.d.opts.DataDir, StartupFile))
 	if errors.Is(err, os.ErrNotExist) {
-		return errors.New("The next startup configuration file does not exist; save the configuration first.")
+		return device.Message("The next startup configuration file does not exist; save the configuration first.")
 	}
 	if err != nil {
 		return err
@@ -86,7 +86,7 @@ func (v callerView) RestoreStartup(ctx context.Context, t device.SFTPTarget) err
 	})
 	if err == nil {
 		if _, perr := v.d.parseConfig(ctx, string(data)); perr != nil {
-			err = fmt.Errorf("The file %s is not a valid configuration file (%v); the next startup configuration file is unchanged.", u.Path, perr)
+			err = device.Messagef("The file %s is not a valid configuration file (%v); the next startup configuration file is unchanged.", u.Path, perr)
 		}
 	}
 	if err == nil {
@@ -131,11 +131,11 @@ func remoteErr(u cli.SFTPURL, err error) error {
 	case err == nil:
 		return nil
 	case errors.Is(err, os.ErrNotExist):
-		return fmt.Errorf("The file %s does not exist on %s.", u.Path, u.Host)
+		return device.Messagef("The file %s does not exist on %s.", u.Path, u.Host)
 	case errors.Is(err, os.ErrPermission):
-		return fmt.Errorf("Permission denied for the file %s on %s.", u.Path, u.Host)
+		return device.Messagef("Permission denied for the file %s on %s.", u.Path, u.Host)
 	}
-	return fmt.Errorf("Transfer of %s with %s failed: %v", u.Path, u.Host, err)
+	return device.Messagef("Transfer of %s with %s failed: %v", u.Path, u.Host, err)
 }
 
 // withSFTP logs in to the server of u and runs f with an SFTP client.
@@ -163,7 +163,7 @@ func (d *Daemon) withSFTP(ctx context.Context, u cli.SFTPURL, t device.SFTPTarge
 	conn, err := dialer.DialContext(dctx, "tcp", u.Addr())
 	dcancel()
 	if err != nil {
-		return fmt.Errorf("Cannot connect to %s: %v", u.Addr(), unwrapNet(err))
+		return device.Messagef("Cannot connect to %s: %v", u.Addr(), unwrapNet(err))
 	}
 	stop := context.AfterFunc(ctx, func() { conn.Close() })
 	defer stop()
@@ -176,18 +176,18 @@ func (d *Daemon) withSFTP(ctx context.Context, u cli.SFTPURL, t device.SFTPTarge
 			return hk
 		}
 		if strings.Contains(err.Error(), "unable to authenticate") {
-			return fmt.Errorf("Login to %s as %s failed: wrong user name or password.", u.Addr(), u.User)
+			return device.Messagef("Login to %s as %s failed: wrong user name or password.", u.Addr(), u.User)
 		}
 		if ctx.Err() != nil {
-			return fmt.Errorf("Login to %s timed out.", u.Addr())
+			return device.Messagef("Login to %s timed out.", u.Addr())
 		}
-		return fmt.Errorf("SSH connection to %s failed: %v", u.Addr(), err)
+		return device.Messagef("SSH connection to %s failed: %v", u.Addr(), err)
 	}
 	client := ssh.NewClient(sc, chans, reqs)
 	defer client.Close()
 	s, err := sftp.NewClient(client)
 	if err != nil {
-		return fmt.Errorf("The SFTP service of %s is not available: %v", u.Addr(), err)
+		return device.Messagef("The SFTP service of %s is not available: %v", u.Addr(), err)
 	}
 	defer s.Close()
 	return f(s)
