@@ -62,7 +62,7 @@ func (s *Server) AdminHandler() http.Handler {
 		if req.Timeout <= 0 {
 			req.Timeout = 60
 		}
-		ctx, cancel := context.WithTimeout(r.Context(), time.Duration(req.Timeout)*time.Second)
+		ctx, cancel := requestTimeout(r, req.Timeout)
 		defer cancel()
 		res, err := s.Exec(ctx, req.Serial, req.Lines)
 		if err != nil {
@@ -88,7 +88,7 @@ func (s *Server) AdminHandler() http.Handler {
 		if req.Timeout <= 0 {
 			req.Timeout = 600
 		}
-		ctx, cancel := context.WithTimeout(r.Context(), time.Duration(req.Timeout)*time.Second)
+		ctx, cancel := requestTimeout(r, req.Timeout)
 		defer cancel()
 		res, err := s.ExecFlood(ctx, req.Serial, req.Lines, req.Count)
 		if err != nil {
@@ -152,6 +152,14 @@ func (s *Server) AdminHandler() http.Handler {
 		writeJSON(w, 200, map[string]string{"status": "ok"})
 	})
 	return mux
+}
+
+// requestTimeout bounds an admin request that waits for a device. It is on
+// the real clock, not Config.Now: timeout_seconds is how long the admin
+// caller (the cloudsim CLI, the bench, a test), another process, waits for
+// its HTTP answer, in its own real seconds.
+func requestTimeout(r *http.Request, seconds int) (context.Context, context.CancelFunc) {
+	return context.WithTimeout(r.Context(), time.Duration(seconds)*time.Second)
 }
 
 func adminBody(w http.ResponseWriter, r *http.Request, v any) bool {

@@ -39,7 +39,9 @@ type Config struct {
 	// are admitted at max(50, fleet/AdmitWindow) per second, the others
 	// answered 503 busy with a Retry-After slot. 0 = off.
 	AdmitWindow time.Duration
-	// Now is the clock of admission control (tests inject one); nil = time.Now.
+	// Now is the controller's clock: token lifetimes, admission control,
+	// connection times and flood timing (tests inject one); nil = time.Now.
+	// Socket deadlines stay on the real clock (netDeadline).
 	Now func() time.Time
 }
 
@@ -149,10 +151,17 @@ const (
 	subWriteWait  = 10 * time.Second
 )
 
+// netDeadline is a socket deadline d from now. It is on the real clock, not
+// Config.Now: net.Conn deadlines are absolute instants that the Go runtime's
+// network poller compares with the real time, so an injected clock (a fake
+// one is hours or years away, and stands still) would make every deadline
+// already past or never due.
+func netDeadline(d time.Duration) time.Time { return time.Now().Add(d) }
+
 func (p *peer) write(mt int, b []byte) error {
 	p.wmu.Lock()
 	defer p.wmu.Unlock()
-	p.ws.SetWriteDeadline(time.Now().Add(p.wait))
+	p.ws.SetWriteDeadline(netDeadline(p.wait))
 	return p.ws.WriteMessage(mt, b)
 }
 
@@ -335,7 +344,7 @@ func (s *Server) auth(w http.ResponseWriter, r *http.Request) {
 			s.answerBusy(w, res)
 			return
 		}
-		t := &token{serial: req.Serial, session: newID(), expires: time.Now().Add(s.cfg.TokenTTL)}
+		t := &token{serial: req.Serial, session: newID(), expires: s.now().Add(s.cfg.TokenTTL)}
 		tok := newID()
 		s.mu.Lock()
 		s.expireTokensLocked()
@@ -351,7 +360,7 @@ func (s *Server) auth(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) expireTokensLocked() {
-	now := time.Now()
+	now := s.now()
 	for k, t := range s.tokens {
 		if now.After(t.expires) && !s.liveLocked(t) {
 			delete(s.tokens, k)
@@ -390,7 +399,7 @@ func (s *Server) bearerFor(r *http.Request, sub bool) *token {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	t := s.tokens[tok]
-	if t == nil || time.Now().After(t.expires) && !(sub && s.liveLocked(t)) {
+	if t == nil || s.now().After(t.expires) && !(sub && s.liveLocked(t)) {
 		return nil
 	}
 	return t
@@ -502,7 +511,7 @@ func (s *Server) mainWS(w http.ResponseWriter, r *http.Request) {
 		sp.ws.Close()
 	}
 	d.main = p
-	d.connectedAt = time.Now()
+	d.connectedAt = s.now()
 	d.remote = r.RemoteAddr
 	d.sessions++
 	onConnect := s.faults.OnConnect
@@ -548,7 +557,7 @@ func (s *Server) mainLoop(d *device, p *peer, t *token, host string, dl time.Dur
 		if err != nil {
 			return
 		}
-		ws.SetReadDeadline(time.Now().Add(dl))
+		ws.SetReadDeadline(netDeadline(dl))
 		keep := false
 		// decoding and answering need a deeper stack than the waiting
 		// reader: keep that off the connection's goroutine
@@ -564,13 +573,13 @@ func (s *Server) mainLoop(d *device, p *peer, t *token, host string, dl time.Dur
 // Pong may wait behind a data frame as long as any write (p.wait).
 func answerPings(p *peer, dl time.Duration, drop func() bool) {
 	ws := p.ws
-	ws.SetReadDeadline(time.Now().Add(dl))
+	ws.SetReadDeadline(netDeadline(dl))
 	ws.SetPingHandler(func(data string) error {
-		ws.SetReadDeadline(time.Now().Add(dl))
+		ws.SetReadDeadline(netDeadline(dl))
 		if drop() {
 			return nil
 		}
-		err := ws.WriteControl(websocket.PongMessage, []byte(data), time.Now().Add(p.wait))
+		err := ws.WriteControl(websocket.PongMessage, []byte(data), netDeadline(p.wait))
 		if errors.Is(err, websocket.ErrCloseSent) {
 			return nil
 		}
@@ -618,7 +627,7 @@ func (s *Server) mainFrame(d *device, p *peer, t *token, host string, mt int, da
 		var id string
 		json.Unmarshal(f.ID, &id)
 		s.mu.Lock()
-		if d.flood != nil && d.flood.answer(id, f.Output, f.OK) {
+		if d.flood != nil && d.flood.answer(id, f.Output, f.OK, s.now()) {
 			s.mu.Unlock()
 			break
 		}
@@ -649,7 +658,7 @@ func closeWith(p *peer, code int, text string) {
 		text = text[:100]
 	}
 	p.ws.WriteControl(websocket.CloseMessage, websocket.FormatCloseMessage(code, text),
-		time.Now().Add(time.Second))
+		netDeadline(time.Second))
 }
 
 func (s *Server) subWS(w http.ResponseWriter, r *http.Request) {
@@ -697,7 +706,7 @@ func (s *Server) subLoop(d *device, p *peer, svc string, dl time.Duration) {
 		if err != nil {
 			return
 		}
-		ws.SetReadDeadline(time.Now().Add(dl))
+		ws.SetReadDeadline(netDeadline(dl))
 		keep := false
 		shortstack.Do(func() { keep = s.subFrame(d, p, svc, mt, data) })
 		if !keep {
