@@ -69,6 +69,42 @@ func (s *Server) deadline(d *device) time.Duration {
 	return time.Duration(3*n+10) * time.Second
 }
 
+// conn is one WebSocket connection attached to its device.
+type conn struct {
+	d    *device
+	p    *peer
+	t    *token
+	svc  string        // the service of a sub-connection; "" on the main connection
+	host string        // main: the Host the device connected to (sub-connection URLs)
+	dl   time.Duration // read deadline, renewed by every frame and Ping
+}
+
+func (c conn) isMain() bool { return c.svc == "" }
+
+// accept checks the token and upgrades r; then, unless the server is
+// shutting down, it attaches the connection to its device with attach
+// (under s.mu) and counts its reader in s.wg. False after an error answer.
+func (s *Server) accept(w http.ResponseWriter, r *http.Request, svc string, wait time.Duration,
+	attach func(c conn)) (conn, bool) {
+	t, ws := s.upgrade(w, r, svc != "")
+	if ws == nil {
+		return conn{}, false
+	}
+	c := conn{p: &peer{ws: ws, wait: wait}, t: t, svc: svc}
+	s.mu.Lock()
+	if s.closed {
+		s.mu.Unlock()
+		ws.Close()
+		return conn{}, false
+	}
+	c.d = s.deviceLocked(t.serial)
+	attach(c)
+	c.dl = s.deadline(c.d)
+	s.wg.Add(1)
+	s.mu.Unlock()
+	return c, true
+}
+
 func (s *Server) mainWS(w http.ResponseWriter, r *http.Request) {
 	s.mu.Lock()
 	refuse := s.faults.RefuseUpgrade
@@ -77,81 +113,121 @@ func (s *Server) mainWS(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "upgrade refused (fault injection)", http.StatusServiceUnavailable)
 		return
 	}
-	t, ws := s.upgrade(w, r, false)
-	if ws == nil {
+	var onConnect string
+	c, ok := s.accept(w, r, "", mainWriteWait, func(c conn) {
+		d := c.d
+		d.mainSession = c.t.session
+		if d.main != nil {
+			d.main.ws.Close() // a new main connection replaces the old one
+		}
+		for _, sp := range d.subs {
+			sp.ws.Close()
+		}
+		d.main = c.p
+		d.connectedAt = s.now()
+		d.remote = r.RemoteAddr
+		d.sessions++
+		onConnect = s.faults.OnConnect
+	})
+	if !ok {
 		return
 	}
-	p := &peer{ws: ws, wait: mainWriteWait}
-	s.mu.Lock()
-	if s.closed {
-		s.mu.Unlock()
-		ws.Close()
-		return
-	}
-	d := s.deviceLocked(t.serial)
-	d.mainSession = t.session
-	if d.main != nil {
-		d.main.ws.Close() // a new main connection replaces the old one
-	}
-	for _, sp := range d.subs {
-		sp.ws.Close()
-	}
-	d.main = p
-	d.connectedAt = s.now()
-	d.remote = r.RemoteAddr
-	d.sessions++
-	onConnect := s.faults.OnConnect
-	dl := s.deadline(d)
-	s.wg.Add(1)
-	s.mu.Unlock()
-	s.zl.Info("main connection", zap.String("serial", t.serial), zap.String("remote", r.RemoteAddr))
+	c.host = r.Host
+	s.zl.Info("main connection", zap.String("serial", c.t.serial), zap.String("remote", r.RemoteAddr))
 	if onConnect != "" {
 		// before the reader starts: nothing is answered ahead of it
-		s.inject(p, onConnect)
+		s.inject(c.p, onConnect)
 	}
-	go s.mainLoop(d, p, t, r.Host, dl)
+	go s.serve(c)
 }
 
-func (s *Server) mainLoop(d *device, p *peer, t *token, host string, dl time.Duration) {
-	defer s.wg.Done()
-	ws := p.ws
-	answerPings(p, dl, func() bool {
-		s.mu.Lock()
-		defer s.mu.Unlock()
-		return s.faults.DropPongs
+func (s *Server) subWS(w http.ResponseWriter, r *http.Request) {
+	svc := r.PathValue("service")
+	if !contains(s.cfg.Services, svc) {
+		http.Error(w, "unknown service", http.StatusNotFound)
+		return
+	}
+	c, ok := s.accept(w, r, svc, subWriteWait, func(c conn) {
+		if old := c.d.subs[svc]; old != nil {
+			old.ws.Close()
+		}
+		c.d.subs[svc] = c.p
 	})
-	defer func() {
-		ws.Close()
-		s.mu.Lock()
-		if d.main == p {
-			d.main = nil
-			for _, w := range d.waiters {
-				select {
-				case w <- ExecResult{Output: "connection closed", OK: false}:
-				default:
-				}
-			}
-		}
-		if d.flood != nil && d.flood.p == p {
-			d.flood.end("connection closed")
-		}
-		s.mu.Unlock()
-		s.zl.Info("main connection closed", zap.String("serial", d.serial))
-	}()
+	if ok {
+		go s.serve(c)
+	}
+}
+
+// serve is a connection's reader (its goroutine: the waiting reader's stack
+// stays shallow). Every frame is handled on a short-lived goroutine;
+// pongs are dropped on the main connection when the fault says so.
+func (s *Server) serve(c conn) {
+	defer s.wg.Done()
+	drop := func() bool { return false }
+	if c.isMain() {
+		drop = s.dropPongs
+	}
+	answerPings(c.p, c.dl, drop)
+	defer s.detach(c)
+	ws := c.p.ws
 	for {
 		mt, data, err := ws.ReadMessage()
 		if err != nil {
 			return
 		}
-		ws.SetReadDeadline(netDeadline(dl))
+		ws.SetReadDeadline(netDeadline(c.dl))
 		keep := false
 		// decoding and answering need a deeper stack than the waiting
 		// reader: keep that off the connection's goroutine
-		shortstack.Do(func() { keep = s.mainFrame(d, p, t, host, mt, data) })
+		shortstack.Do(func() { keep = s.frame(c, mt, data) })
 		if !keep {
 			return
 		}
 	}
+}
+
+func (s *Server) dropPongs() bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.faults.DropPongs
+}
+
+// frame handles one frame of c; false ends the connection.
+func (s *Server) frame(c conn, mt int, data []byte) bool {
+	if c.isMain() {
+		return s.mainFrame(c, mt, data)
+	}
+	return s.subFrame(c, mt, data)
+}
+
+// detach closes c and takes it off its device, unless a newer connection
+// replaced it already. An ended main connection fails the execs waiting
+// for an answer on it.
+func (s *Server) detach(c conn) {
+	c.p.ws.Close()
+	d, p := c.d, c.p
+	s.mu.Lock()
+	if !c.isMain() {
+		if d.subs[c.svc] == p {
+			delete(d.subs, c.svc)
+		}
+		s.mu.Unlock()
+		return
+	}
+	if d.main == p {
+		d.main = nil
+		for _, w := range d.waiters {
+			select {
+			case w <- ExecResult{Output: "connection closed", OK: false}:
+			default:
+			}
+		}
+	}
+	if d.flood != nil && d.flood.p == p {
+		d.flood.end("connection closed")
+	}
+	s.mu.Unlock()
+	s.zl.Info("main connection closed", zap.String("serial", d.serial))
 }
 
 // answerPings arms the read deadline dl and renews it on every Ping, which
@@ -174,7 +250,8 @@ func answerPings(p *peer, dl time.Duration, drop func() bool) {
 }
 
 // mainFrame handles one frame of a main connection; false ends it.
-func (s *Server) mainFrame(d *device, p *peer, t *token, host string, mt int, data []byte) bool {
+func (s *Server) mainFrame(c conn, mt int, data []byte) bool {
+	d, p := c.d, c.p
 	if mt != websocket.TextMessage {
 		closeWith(p, websocket.CloseUnsupportedData, "binary frame")
 		return false
@@ -195,39 +272,50 @@ func (s *Server) mainFrame(d *device, p *peer, t *token, host string, mt int, da
 			p.write(websocket.TextMessage, wire.KeepaliveAck(f.Seq))
 		}
 	case wire.TypeSubconnRequest:
-		urls := map[string]string{}
-		s.mu.Lock()
-		none := s.faults.NoSubconn
-		s.mu.Unlock()
-		scheme := "wss"
-		if s.cfg.Plain {
-			scheme = "ws"
-		}
-		for _, svc := range f.Services {
-			if !none && contains(s.cfg.Services, svc) {
-				urls[svc] = scheme + "://" + host + wire.PathSub + svc + "/" + t.session
-			}
-		}
-		p.write(websocket.TextMessage, wire.SubconnURLs(urls))
+		p.write(websocket.TextMessage, wire.SubconnURLs(s.subconnURLs(c, f.Services)))
 	case wire.TypeExecResult:
-		var id string
-		json.Unmarshal(f.ID, &id)
-		s.mu.Lock()
-		if d.flood != nil && d.flood.answer(id, f.Output, f.OK, s.now()) {
-			s.mu.Unlock()
-			break
-		}
-		wch := d.waiters[id]
-		delete(d.waiters, id)
-		s.mu.Unlock()
-		if wch != nil {
-			wch <- ExecResult{Output: f.Output, OK: f.OK}
-		}
+		s.execResult(d, f)
 	default:
 		closeWith(p, websocket.CloseProtocolError, "unexpected "+f.Type)
 		return false
 	}
 	return true
+}
+
+// subconnURLs answers a subconn-request of c for services: a URL for each
+// one served (none when the fault says so).
+func (s *Server) subconnURLs(c conn, services []string) map[string]string {
+	urls := map[string]string{}
+	s.mu.Lock()
+	none := s.faults.NoSubconn
+	s.mu.Unlock()
+	scheme := "wss"
+	if s.cfg.Plain {
+		scheme = "ws"
+	}
+	for _, svc := range services {
+		if !none && contains(s.cfg.Services, svc) {
+			urls[svc] = scheme + "://" + c.host + wire.PathSub + svc + "/" + c.t.session
+		}
+	}
+	return urls
+}
+
+// execResult hands an exec-result to the flood or the Exec waiting for it.
+func (s *Server) execResult(d *device, f wire.Frame) {
+	var id string
+	json.Unmarshal(f.ID, &id)
+	s.mu.Lock()
+	if d.flood != nil && d.flood.answer(id, f.Output, f.OK, s.now()) {
+		s.mu.Unlock()
+		return
+	}
+	wch := d.waiters[id]
+	delete(d.waiters, id)
+	s.mu.Unlock()
+	if wch != nil {
+		wch <- ExecResult{Output: f.Output, OK: f.OK}
+	}
 }
 
 func closeWith(p *peer, code int, text string) {
@@ -238,62 +326,9 @@ func closeWith(p *peer, code int, text string) {
 		netDeadline(time.Second))
 }
 
-func (s *Server) subWS(w http.ResponseWriter, r *http.Request) {
-	svc := r.PathValue("service")
-	if !contains(s.cfg.Services, svc) {
-		http.Error(w, "unknown service", http.StatusNotFound)
-		return
-	}
-	t, ws := s.upgrade(w, r, true)
-	if ws == nil {
-		return
-	}
-	p := &peer{ws: ws, wait: subWriteWait}
-	s.mu.Lock()
-	if s.closed {
-		s.mu.Unlock()
-		ws.Close()
-		return
-	}
-	d := s.deviceLocked(t.serial)
-	if old := d.subs[svc]; old != nil {
-		old.ws.Close()
-	}
-	d.subs[svc] = p
-	dl := s.deadline(d)
-	s.wg.Add(1)
-	s.mu.Unlock()
-	go s.subLoop(d, p, svc, dl)
-}
-
-func (s *Server) subLoop(d *device, p *peer, svc string, dl time.Duration) {
-	defer s.wg.Done()
-	ws := p.ws
-	answerPings(p, dl, func() bool { return false })
-	defer func() {
-		ws.Close()
-		s.mu.Lock()
-		if d.subs[svc] == p {
-			delete(d.subs, svc)
-		}
-		s.mu.Unlock()
-	}()
-	for {
-		mt, data, err := ws.ReadMessage()
-		if err != nil {
-			return
-		}
-		ws.SetReadDeadline(netDeadline(dl))
-		keep := false
-		shortstack.Do(func() { keep = s.subFrame(d, p, svc, mt, data) })
-		if !keep {
-			return
-		}
-	}
-}
-
 // subFrame handles one frame of a sub-connection (a report); false ends it.
-func (s *Server) subFrame(d *device, p *peer, svc string, mt int, data []byte) bool {
+func (s *Server) subFrame(c conn, mt int, data []byte) bool {
+	d, p, svc := c.d, c.p, c.svc
 	if mt != websocket.TextMessage {
 		closeWith(p, websocket.CloseUnsupportedData, "binary frame")
 		return false
