@@ -160,18 +160,69 @@ type connInfo struct {
 
 // established runs the main connection until it goes down, the
 // configuration moves the device elsewhere or ctx ends: setup (openMain,
-// greet), then one event at a time (step), then teardown (finish, lost,
-// shutDown).
+// greet), then one event at a time until one ends the connection, then
+// teardown (lost, finish, shutDown). The event loop stays here, and the
+// handlers return an ending instead of tearing down themselves, so that
+// the deep calls (the telemetry report's JSON encoding, frames written
+// through TLS) run no deeper than before the split: this long-lived
+// goroutine's stack is sized by its deepest call and sits at 8 KB per
+// device (bench/README.md).
 func (f *fsm) established(ctx context.Context) (State, Reason) {
 	m := f.openMain(ctx)
-	if next, r, ended := m.greet(); ended {
-		return next, r
+	e := m.greet()
+	if e.kind == stillUp {
+		m.c.reportTelemetry()
 	}
-	for {
-		if next, r, ended := m.step(ctx); ended {
-			return next, r
+	for e.kind == stillUp {
+		select {
+		case <-ctx.Done():
+			e = ending{kind: endStop}
+		case <-m.c.wake:
+			if leave, next, r := f.onWake(true); leave {
+				e = ending{kind: endLeave, r: r, next: next}
+			}
+		case err := <-m.rerr:
+			r, code := classifyRead(err)
+			e = ending{kind: endLost, r: r, code: code}
+		case fr := <-m.frames:
+			e = m.onFrame(fr)
+		case <-m.kaT.C():
+			e = m.keepaliveTick()
+		case <-m.pingT.C():
+			e = m.pingTick()
+		case <-m.teleT.C():
+			m.c.reportTelemetry()
+			m.teleT.Reset(m.c.o.TelemetryInterval)
 		}
 	}
+	switch e.kind {
+	case endStop:
+		return m.shutDown()
+	case endLeave:
+		return m.finish(e.r, websocket.CloseNormalClosure, e.next)
+	}
+	return m.lost(e.r, e.code)
+}
+
+// ending says whether and how an event ends the main connection.
+type ending struct {
+	kind endKind
+	r    Reason
+	code int   // lost: the close code to send (0 = none)
+	next State // leave: the state to go to
+}
+
+type endKind int
+
+const (
+	stillUp  endKind = iota // the connection goes on
+	endLost                 // the controller or the network broke it
+	endLeave                // the configuration moves the device away (onWake)
+	endStop                 // the client is shutting down
+)
+
+func lostSocket(err error) ending {
+	return ending{kind: endLost, r: Reason{ReasonSocket, shortErr(err)}}
 }
 
 // mainConn is the established main connection, owned by the state machine
@@ -247,51 +298,24 @@ func (f *fsm) markEstablished(s *session, now time.Time) {
 }
 
 // greet sends the first frames: the sub-connection request, a keepalive
-// and a ping, then the first telemetry report.
-func (m *mainConn) greet() (State, Reason, bool) {
-	if next, r, ended := m.sendOrLose(wire.SubconnRequest(services)); ended {
-		return next, r, true
+// and a ping.
+func (m *mainConn) greet() ending {
+	if err := m.w.write(wire.SubconnRequest(services)); err != nil {
+		return lostSocket(err)
 	}
 	m.kaSeq++
-	if next, r, ended := m.sendOrLose(wire.Keepalive(m.kaSeq)); ended {
-		return next, r, true
+	if err := m.w.write(wire.Keepalive(m.kaSeq)); err != nil {
+		return lostSocket(err)
 	}
 	if err := m.w.ping(); err != nil {
-		return m.lostSocket(err)
+		return lostSocket(err)
 	}
-	m.c.reportTelemetry()
-	return 0, Reason{}, false
-}
-
-// step waits for the next event and handles it; ended says the connection
-// is over, with the next state and the reason.
-func (m *mainConn) step(ctx context.Context) (State, Reason, bool) {
-	select {
-	case <-ctx.Done():
-		return m.shutDown()
-	case <-m.c.wake:
-		if leave, next, r := m.f.onWake(true); leave {
-			return m.finish(r, websocket.CloseNormalClosure, next)
-		}
-	case err := <-m.rerr:
-		r, code := classifyRead(err)
-		return m.lost(r, code)
-	case fr := <-m.frames:
-		return m.onFrame(fr)
-	case <-m.kaT.C():
-		return m.keepaliveTick()
-	case <-m.pingT.C():
-		return m.pingTick()
-	case <-m.teleT.C():
-		m.c.reportTelemetry()
-		m.teleT.Reset(m.c.o.TelemetryInterval)
-	}
-	return 0, Reason{}, false
+	return ending{}
 }
 
 // onFrame dispatches one frame from the controller (exec frames went to
 // the exec queue already).
-func (m *mainConn) onFrame(fr wire.Frame) (State, Reason, bool) {
+func (m *mainConn) onFrame(fr wire.Frame) ending {
 	switch fr.Type {
 	case wire.TypeKeepaliveAck:
 		m.ackSeen = true
@@ -303,11 +327,11 @@ func (m *mainConn) onFrame(fr wire.Frame) (State, Reason, bool) {
 			m.startSubs(fr.URLs)
 		}
 	case wire.TypeReregister:
-		return m.lost(Reason{ReasonReregister, "by controller"}, websocket.CloseNormalClosure)
+		return ending{kind: endLost, r: Reason{ReasonReregister, "by controller"}, code: websocket.CloseNormalClosure}
 	case wire.TypeReportAck:
 		// report-ack belongs on sub-connections; ignored here.
 	}
-	return 0, Reason{}, false
+	return ending{}
 }
 
 // startSubs opens the sub-connection of each service the controller gave
@@ -337,58 +361,45 @@ func (m *mainConn) startSubs(urls map[string]string) {
 
 // keepaliveTick counts a keepalive interval without an ack (3 end the
 // connection) and sends the next keepalive.
-func (m *mainConn) keepaliveTick() (State, Reason, bool) {
+func (m *mainConn) keepaliveTick() ending {
 	m.missedKA = m.w.execs.missed(m.missedKA, m.ackSeen, &m.kaMark)
 	m.ackSeen = false
 	if m.missedKA >= 3 {
-		return m.lost(Reason{ReasonKeepalive, fmt.Sprintf("no keepalive-ack for %d intervals of %ds",
-			m.missedKA, m.s.keepalive)}, websocket.CloseNormalClosure)
+		return ending{kind: endLost, r: Reason{ReasonKeepalive, fmt.Sprintf("no keepalive-ack for %d intervals of %ds",
+			m.missedKA, m.s.keepalive)}, code: websocket.CloseNormalClosure}
 	}
 	m.kaSeq++
-	if next, r, ended := m.sendOrLose(wire.Keepalive(m.kaSeq)); ended {
-		return next, r, true
+	if err := m.w.write(wire.Keepalive(m.kaSeq)); err != nil {
+		return lostSocket(err)
 	}
 	m.kaT.Reset(m.kaInt)
-	return 0, Reason{}, false
+	return ending{}
 }
 
 // pingTick counts a ping without a pong (3 end the connection) and pings.
-func (m *mainConn) pingTick() (State, Reason, bool) {
+func (m *mainConn) pingTick() ending {
 	m.missedPing = m.w.execs.missed(m.missedPing, m.w.pongSeen.Swap(false), &m.pingMark)
 	if m.missedPing >= 3 {
-		return m.lost(Reason{ReasonPing, fmt.Sprintf("no pong for %d pings every %ds",
-			m.missedPing, m.s.ping)}, websocket.CloseNormalClosure)
+		return ending{kind: endLost, r: Reason{ReasonPing, fmt.Sprintf("no pong for %d pings every %ds",
+			m.missedPing, m.s.ping)}, code: websocket.CloseNormalClosure}
 	}
 	if err := m.w.ping(); err != nil {
-		return m.lostSocket(err)
+		return lostSocket(err)
 	}
 	m.pingT.Reset(m.pingInt)
-	return 0, Reason{}, false
-}
-
-// sendOrLose writes b; a failed write loses the connection.
-func (m *mainConn) sendOrLose(b []byte) (State, Reason, bool) {
-	if err := m.w.write(b); err != nil {
-		return m.lostSocket(err)
-	}
-	return 0, Reason{}, false
-}
-
-func (m *mainConn) lostSocket(err error) (State, Reason, bool) {
-	return m.lost(Reason{ReasonSocket, shortErr(err)}, 0)
+	return ending{}
 }
 
 // lost ends a connection the controller or the network broke. One that
 // was not stable yet is a failed attempt at its server (flap.go); after a
 // stable one the device tries the same server first, after 0–1 s.
-func (m *mainConn) lost(r Reason, code int) (State, Reason, bool) {
+func (m *mainConn) lost(r Reason, code int) (State, Reason) {
 	f := m.f
 	f.proveStable(&m.up)
 	if !m.up.stable {
 		// dropped right after establishment: a failed attempt
 		m.finish(r, code, StateWaiting)
-		next, fr := f.fail(flapReason(r))
-		return next, fr, true
+		return f.fail(flapReason(r))
 	}
 	// connected → down edge: same server first, after 0–1 s.
 	f.jitter, f.tried = true, 0
@@ -397,7 +408,7 @@ func (m *mainConn) lost(r Reason, code int) (State, Reason, bool) {
 
 // finish tears the connection down for reason r (close code, 0 = none),
 // records it as the last down reason and moves to next.
-func (m *mainConn) finish(r Reason, code int, next State) (State, Reason, bool) {
+func (m *mainConn) finish(r Reason, code int, next State) (State, Reason) {
 	c := m.c
 	m.close(code, r.Kind.String())
 	at := c.clk.Now()
@@ -408,18 +419,18 @@ func (m *mainConn) finish(r Reason, code int, next State) (State, Reason, bool) 
 	c.status.ConnectedAt = time.Time{}
 	c.mu.Unlock()
 	c.logEvent("CLOUD_DOWN", fmt.Sprintf("Cloud connection to %s went down: %s.", m.s.srv.Domain, r))
-	return next, r, true
+	return next, r
 }
 
 // shutDown closes politely when the client stops, and records nothing.
-func (m *mainConn) shutDown() (State, Reason, bool) {
+func (m *mainConn) shutDown() (State, Reason) {
 	c := m.c
 	m.close(websocket.CloseGoingAway, "shutting down")
 	c.mu.Lock()
 	c.conn = nil
 	c.status.ConnectedAt = time.Time{}
 	c.mu.Unlock()
-	return StateIdle, Reason{}, true
+	return StateIdle, Reason{}
 }
 
 // close stops the timers, sends a Close frame (code 0: none), ends every
