@@ -83,11 +83,7 @@ func (s *Server) adminExec(w http.ResponseWriter, r *http.Request) {
 	ctx, cancel := requestTimeout(r, req.Timeout)
 	defer cancel()
 	res, err := s.Exec(ctx, req.Serial, req.Lines)
-	if err != nil {
-		writeJSON(w, 404, map[string]string{"error": err.Error()})
-		return
-	}
-	writeJSON(w, 200, res)
+	answer(w, res, err)
 }
 
 func (s *Server) adminFlood(w http.ResponseWriter, r *http.Request) {
@@ -110,11 +106,7 @@ func (s *Server) adminFlood(w http.ResponseWriter, r *http.Request) {
 	ctx, cancel := requestTimeout(r, req.Timeout)
 	defer cancel()
 	res, err := s.ExecFlood(ctx, req.Serial, req.Lines, req.Count)
-	if err != nil {
-		writeJSON(w, 404, map[string]string{"error": err.Error()})
-		return
-	}
-	writeJSON(w, 200, res)
+	answer(w, res, err)
 }
 
 func (s *Server) adminAdmission(w http.ResponseWriter, r *http.Request) {
@@ -147,11 +139,7 @@ func (s *Server) adminInject(w http.ResponseWriter, r *http.Request) {
 	if !adminBody(w, r, &req) {
 		return
 	}
-	if err := s.Inject(req.Serial, req.Kind); err != nil {
-		writeJSON(w, 404, map[string]string{"error": err.Error()})
-		return
-	}
-	writeJSON(w, 200, map[string]string{"status": "ok"})
+	answer(w, map[string]string{"status": "ok"}, s.Inject(req.Serial, req.Kind))
 }
 
 func (s *Server) adminClose(w http.ResponseWriter, r *http.Request) {
@@ -159,11 +147,7 @@ func (s *Server) adminClose(w http.ResponseWriter, r *http.Request) {
 	if !adminBody(w, r, &req) {
 		return
 	}
-	if err := s.CloseDevice(req.Serial); err != nil {
-		writeJSON(w, 404, map[string]string{"error": err.Error()})
-		return
-	}
-	writeJSON(w, 200, map[string]string{"status": "ok"})
+	answer(w, map[string]string{"status": "ok"}, s.CloseDevice(req.Serial))
 }
 
 func (s *Server) adminAddSerial(w http.ResponseWriter, r *http.Request) {
@@ -176,6 +160,16 @@ func (s *Server) adminAddSerial(w http.ResponseWriter, r *http.Request) {
 	}
 	s.AddSerial(req.Serial, req.Code)
 	writeJSON(w, 200, map[string]string{"status": "ok"})
+}
+
+// answer writes v, or 404 with err (the device or serial it names is not
+// there).
+func answer(w http.ResponseWriter, v any, err error) {
+	if err != nil {
+		writeJSON(w, 404, map[string]string{"error": err.Error()})
+		return
+	}
+	writeJSON(w, 200, v)
 }
 
 // requestTimeout bounds an admin request that waits for a device. It is on

@@ -141,10 +141,7 @@ func (s *Server) register(w http.ResponseWriter, r *http.Request) {
 	d := s.deviceLocked(t.serial)
 	d.keepalive, d.ping = req.Keepalive, req.Ping
 	s.mu.Unlock()
-	scheme := "wss"
-	if s.cfg.Plain {
-		scheme = "ws"
-	}
+	scheme := s.wsScheme()
 	if f.MainURLScheme != "" {
 		scheme = f.MainURLScheme
 	}

@@ -282,6 +282,14 @@ func (s *Server) mainFrame(c conn, mt int, data []byte) bool {
 	return true
 }
 
+// wsScheme is the scheme of the WebSocket URLs handed out.
+func (s *Server) wsScheme() string {
+	if s.cfg.Plain {
+		return "ws"
+	}
+	return "wss"
+}
+
 // subconnURLs answers a subconn-request of c for services: a URL for each
 // one served (none when the fault says so).
 func (s *Server) subconnURLs(c conn, services []string) map[string]string {
@@ -289,10 +297,7 @@ func (s *Server) subconnURLs(c conn, services []string) map[string]string {
 	s.mu.Lock()
 	none := s.faults.NoSubconn
 	s.mu.Unlock()
-	scheme := "wss"
-	if s.cfg.Plain {
-		scheme = "ws"
-	}
+	scheme := s.wsScheme()
 	for _, svc := range services {
 		if !none && contains(s.cfg.Services, svc) {
 			urls[svc] = scheme + "://" + c.host + wire.PathSub + svc + "/" + c.t.session
