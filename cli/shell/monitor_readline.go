@@ -26,6 +26,18 @@ import (
 	"golang.org/x/sys/unix"
 )
 
+// readlineStdin is readline's key input, reached by go:linkname because
+// readline (v1.1.3) has no public way to wake a read in progress: its key
+// loop blocks in core.Stdin.Read (core.WaitAvailableKeys), Shell.Keys.Feed
+// only queues keys for after that read returns, and Readline puts
+// os.Stdin's own descriptor in raw mode, so standard input cannot be
+// swapped for a pipe either. core.Stdin, documented as replaceable, is the
+// one seam, but behind an internal path: a rename, a new type, or a key
+// loop that stops reading it would break live log lines silently (they
+// would wait for the next key). TestRealReadlineStdinLink and
+// TestRealReadlineWakesForLogLine (monitor_readline_test.go) fail then,
+// naming this symbol; on a readline upgrade, look for a public API first.
+//
 //go:linkname readlineStdin github.com/reeflective/readline/internal/core.Stdin
 var readlineStdin io.ReadCloser
 

@@ -55,8 +55,9 @@ type flood struct {
 	ended      string
 }
 
-// answer takes one exec-result; false if id is not one of this flood's.
-func (f *flood) answer(id, output string, ok bool) bool {
+// answer takes one exec-result, received at now; false if id is not one of
+// this flood's.
+func (f *flood) answer(id, output string, ok bool, now time.Time) bool {
 	rest, mine := strings.CutPrefix(id, f.prefix)
 	if !mine {
 		return false
@@ -71,7 +72,7 @@ func (f *flood) answer(id, output string, ok bool) bool {
 	if ok {
 		f.ok++
 	}
-	f.last = time.Now()
+	f.last = now
 	f.check()
 	return true
 }
@@ -131,7 +132,7 @@ func (s *Server) ExecFlood(ctx context.Context, serial string, lines []string, c
 		s.mu.Unlock()
 	}()
 
-	start := time.Now()
+	start := s.now()
 	sent, werr := s.sendFlood(ctx, f, lines, count)
 	s.mu.Lock()
 	if sent < count {

@@ -115,16 +115,26 @@ func writePEM(path, typ string, der []byte, mode os.FileMode) error {
 	return os.Rename(tmp, path)
 }
 
+// certValidity is the validity of a certificate made now that lasts years.
+// It is on the real clock, not Config.Now: the certificate is checked by
+// other processes (devices, OpenSSL, curl) against their own wall clock,
+// and the files outlive this controller (EnsureTLS reuses them).
+func certValidity(years int) (notBefore, notAfter time.Time) {
+	now := time.Now()
+	return now.Add(-time.Hour), now.AddDate(years, 0, 0)
+}
+
 func makeCA(certPath, keyPath string) error {
 	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	if err != nil {
 		return err
 	}
+	notBefore, notAfter := certValidity(10)
 	tmpl := &x509.Certificate{
 		SerialNumber:          serialNumber(),
 		Subject:               pkix.Name{CommonName: "cloudsim test CA"},
-		NotBefore:             time.Now().Add(-time.Hour),
-		NotAfter:              time.Now().AddDate(10, 0, 0),
+		NotBefore:             notBefore,
+		NotAfter:              notAfter,
 		KeyUsage:              x509.KeyUsageCertSign | x509.KeyUsageCRLSign,
 		BasicConstraintsValid: true,
 		IsCA:                  true,
@@ -149,11 +159,12 @@ func makeCert(caPath, caKeyPath, certPath, keyPath string, sans []string) error 
 	if err != nil {
 		return err
 	}
+	notBefore, notAfter := certValidity(2)
 	tmpl := &x509.Certificate{
 		SerialNumber: serialNumber(),
 		Subject:      pkix.Name{CommonName: "cloudsim"},
-		NotBefore:    time.Now().Add(-time.Hour),
-		NotAfter:     time.Now().AddDate(2, 0, 0),
+		NotBefore:    notBefore,
+		NotAfter:     notAfter,
 		KeyUsage:     x509.KeyUsageDigitalSignature,
 		ExtKeyUsage:  []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
 	}
