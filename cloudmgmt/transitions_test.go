@@ -9,9 +9,10 @@ import (
 
 	"go.uber.org/zap"
 
-	"github.com/netdevd/netdevd/cloudmgmt/controller"
 	"go.uber.org/zap/zapcore"
 	"go.uber.org/zap/zaptest/observer"
+
+	"github.com/netdevd/netdevd/cloudmgmt/controller"
 )
 
 // TestTransitionSequence checks the exact state sequence of a first

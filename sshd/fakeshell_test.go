@@ -3,7 +3,6 @@ package sshd
 import (
 	"bufio"
 	"fmt"
-	"github.com/netdevd/netdevd/internal/tmpguard"
 	"os"
 	"os/signal"
 	"strings"
@@ -12,6 +11,8 @@ import (
 
 	"github.com/reeflective/readline"
 	"golang.org/x/sys/unix"
+
+	"github.com/netdevd/netdevd/internal/tmpguard"
 )
 
 // The test binary doubles as the shell child: TestMain runs a fake shell

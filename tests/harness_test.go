@@ -6,7 +6,6 @@ import (
 	"bytes"
 	"context"
 	"fmt"
-	"github.com/netdevd/netdevd/internal/tmpguard"
 	"net"
 	"os"
 	"os/exec"
@@ -15,6 +14,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/netdevd/netdevd/internal/tmpguard"
 )
 
 // binDir holds netdevd and cloudsim: $NETDEVD_BIN (make test) or a fresh

@@ -6,7 +6,6 @@ import (
 	"crypto/x509"
 	"encoding/json"
 	"fmt"
-	"github.com/netdevd/netdevd/internal/tmpguard"
 	"net"
 	"net/http"
 	"net/netip"
@@ -23,6 +22,7 @@ import (
 	"github.com/netdevd/netdevd/cloudmgmt"
 	"github.com/netdevd/netdevd/cloudmgmt/controller"
 	"github.com/netdevd/netdevd/internal/config"
+	"github.com/netdevd/netdevd/internal/tmpguard"
 )
 
 var cloudsimBin string
@@ -145,7 +145,7 @@ func waitFor(t *testing.T, what string, d time.Duration, cond func() bool) {
 	deadline := time.Now().Add(d)
 	for !cond() {
 		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
+			t.Fatalf("timed out after %v waiting for %s", d, what)
 		}
 		time.Sleep(5 * time.Millisecond)
 	}
@@ -410,9 +410,14 @@ func TestFlapFaultThroughCLI(t *testing.T) {
 	d := startDevice(t, caPool(t, tlsDir))
 	d.SetConfig(config.Cloud{ServerDomain: "primary.test", ServerPort: s.port, Keepalive: 10, Ping: 10}, nil, names("primary.test"))
 	want := "Connection dropped right after establishment (Details:protocol error: frame over 64 KiB (close 1009))"
-	waitFor(t, "the flap", 15*time.Second, func() bool { return d.Status().FailureReason == want })
+	// The failure reason is set as the attempt fails, a moment before the
+	// state machine reaches Waiting: wait for both.
 	st := d.Status()
-	if st.ConnState != "Waiting" || st.LastDownReason != "protocol error (Details:frame over 64 KiB (close 1009))" {
+	waitFor(t, "the flap", 60*time.Second, func() bool {
+		st = d.Status()
+		return st.FailureReason == want && st.ConnState == "Waiting"
+	})
+	if st.LastDownReason != "protocol error (Details:frame over 64 KiB (close 1009))" {
 		t.Fatalf("after the flap: %s, down %q", st.ConnState, st.LastDownReason)
 	}
 	// the backoff is at least 5 s: the controller saw exactly one

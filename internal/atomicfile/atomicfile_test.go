@@ -2,7 +2,6 @@ package atomicfile
 
 import (
 	"bytes"
-	"github.com/netdevd/netdevd/internal/tmpguard"
 	"io"
 	"math/rand"
 	"os"
@@ -11,6 +10,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/netdevd/netdevd/internal/tmpguard"
 )
 
 // The crash test re-runs this test binary as a writer that saves two
