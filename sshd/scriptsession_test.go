@@ -2,11 +2,10 @@ package sshd
 
 import (
 	"context"
-	"fmt"
-	"math/rand/v2"
-	"sync"
 	"testing"
 	"time"
+
+	gossh "golang.org/x/crypto/ssh"
 
 	"github.com/netdevd/netdevd/internal/scriptclient"
 )
@@ -28,42 +27,15 @@ func TestScriptSessionsKeepFirstCommand(t *testing.T) {
 		perCase = 3 // every child is a race binary
 	}
 	h := newHarness(t)
-	var wg sync.WaitGroup
-	var mu sync.Mutex
-	var lost []string
-	total := 0
-	// One lane per pattern, sessions one after the other in each lane.
-	for i, p := range scriptclient.Patterns {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			c := h.admin()
-			defer c.Close()
-			r := rand.New(rand.NewPCG(uint64(i), 11))
-			for n := range perCase * len(scriptclient.Terms) {
-				term := scriptclient.Terms[n%len(scriptclient.Terms)]
-				err := scriptclient.Run(context.Background(), c, scriptclient.Options{
-					Pattern: p, Term: term, Prompt: "<dev>", Command: "screen-length disable",
-					Wait: 10 * time.Second, Rand: r,
-				})
-				mu.Lock()
-				total++
-				if err != nil {
-					lost = append(lost, err.Error())
-				}
-				mu.Unlock()
-			}
-		}()
+	base := scriptclient.Options{Prompt: "<dev>", Command: "screen-length disable", Wait: 10 * time.Second}
+	ran, failed := scriptclient.Lanes(context.Background(), func() (*gossh.Client, error) {
+		return h.dial("admin", gossh.Password(testPassword))
+	}, base, perCase)
+	for _, err := range failed {
+		t.Error(err)
 	}
-	wg.Wait()
-	for _, l := range lost {
-		t.Error(l)
-	}
-	if len(lost) > 0 {
-		t.Fatalf("%d of %d sessions lost their command", len(lost), total)
-	}
-	if want := perCase * len(scriptclient.Terms) * len(scriptclient.Patterns); total != want {
-		t.Fatalf("ran %d sessions, want %d", total, want)
+	if want := perCase * len(scriptclient.Terms) * len(scriptclient.Patterns); ran != want {
+		t.Fatalf("ran %d sessions, want %d", ran, want)
 	}
 }
 
@@ -85,7 +57,7 @@ func TestLineModePTYBornInLineInput(t *testing.T) {
 	if err := tm.wait(3 * time.Second); err != nil {
 		t.Fatal(err)
 	}
-	if got := fmt.Sprint(h.mode(0)); got != ModeLine {
+	if got := h.mode(0); got != ModeLine {
 		t.Fatalf("mode %q", got)
 	}
 }

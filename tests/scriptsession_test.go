@@ -4,7 +4,6 @@ import (
 	"bufio"
 	"context"
 	"fmt"
-	"math/rand/v2"
 	"net"
 	"os"
 	"os/exec"
@@ -30,47 +29,21 @@ import (
 // line ("<netdevd><netdevd>").
 func TestScriptSessionPatterns(t *testing.T) {
 	d := startRaceDevice(t)
-	const perTerm = 4
-	var wg sync.WaitGroup
-	var mu sync.Mutex
-	var lost []string
-	total := 0
-	for i, p := range scriptclient.Patterns {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			c, err := ssh.Dial("tcp", d.sshAddr, &ssh.ClientConfig{
-				User: "admin", Auth: []ssh.AuthMethod{ssh.Password(adminPassword)},
-				HostKeyCallback: ssh.InsecureIgnoreHostKey(), Timeout: 20 * time.Second,
-			})
-			if err != nil {
-				t.Errorf("ssh: %v", err)
-				return
-			}
-			defer c.Close()
-			r := rand.New(rand.NewPCG(uint64(i), 11))
-			for n := range perTerm * len(scriptclient.Terms) {
-				err := scriptclient.Run(context.Background(), c, scriptclient.Options{
-					Pattern: p, Term: scriptclient.Terms[n%len(scriptclient.Terms)],
-					Prompt: "<netdevd>", Command: "screen-length disable", Wait: 20 * time.Second, Rand: r,
-				})
-				mu.Lock()
-				total++
-				if err != nil {
-					lost = append(lost, err.Error())
-				}
-				mu.Unlock()
-			}
-		}()
+	fds := openFDs(t, d.cmd.Process.Pid)
+	base := scriptclient.Options{Prompt: "<netdevd>", Command: "screen-length disable", Wait: 20 * time.Second}
+	ran, failed := scriptclient.Lanes(context.Background(), func() (*ssh.Client, error) {
+		return ssh.Dial("tcp", d.sshAddr, &ssh.ClientConfig{
+			User: "admin", Auth: []ssh.AuthMethod{ssh.Password(adminPassword)},
+			HostKeyCallback: ssh.InsecureIgnoreHostKey(), Timeout: 20 * time.Second,
+		})
+	}, base, 4)
+	for _, err := range failed {
+		t.Error(err)
 	}
-	wg.Wait()
-	for _, l := range lost {
-		t.Error(l)
+	if want := 4 * len(scriptclient.Terms) * len(scriptclient.Patterns); ran != want {
+		t.Fatalf("ran %d sessions, want %d", ran, want)
 	}
-	if want := perTerm * len(scriptclient.Terms) * len(scriptclient.Patterns); total != want {
-		t.Fatalf("ran %d sessions, want %d", total, want)
-	}
-	waitNoShellChildren(t, d)
+	sessionsEnded(t, d, fds)
 }
 
 // The reproduction with the real client: Debian's python3-paramiko,
@@ -82,6 +55,7 @@ func TestParamikoScriptSessions(t *testing.T) {
 	require(t, exec.Command(systemPython, "-c", "import paramiko").Run() == nil,
 		"python3-paramiko (scripts/install-test-deps.sh)")
 	d := startSSHDevice(t)
+	fds := openFDs(t, d.cmd.Process.Pid)
 	host, port, _ := net.SplitHostPort(d.sshAddr)
 	const clients, each = 5, 40
 	script, err := filepath.Abs("testdata/paramiko_script_sessions.py")
@@ -121,7 +95,7 @@ func TestParamikoScriptSessions(t *testing.T) {
 	if lostN > 0 {
 		t.Fatalf("%d of %d paramiko sessions lost their first command", lostN, sessions)
 	}
-	waitNoShellChildren(t, d)
+	sessionsEnded(t, d, fds)
 }
 
 // parseParamikoRun reads the script's output: sessions passed, the LOST
@@ -142,35 +116,17 @@ func parseParamikoRun(out string) (ok int, lost []string, summary string) {
 	return ok, lost, summary
 }
 
-// waitNoShellChildren waits until every shell child of the daemon has been
-// reaped: sessions that churn leave nothing behind.
-func waitNoShellChildren(t *testing.T, d *device) {
+// sessionsEnded waits until the device lists no SSH session (a VTY line is
+// freed only after its shell child has been reaped) and the daemon holds
+// no more descriptors than before the sessions (fdsBefore): sessions that
+// churn leave nothing behind.
+func sessionsEnded(t *testing.T, d *device, fdsBefore int) {
 	t.Helper()
-	pid := d.cmd.Process.Pid
-	waitFor(t, 20*time.Second, "the daemon's shell children reaped", func() bool {
-		return len(childPIDs(pid)) == 0
+	waitFor(t, 20*time.Second, "no SSH session left", func() bool {
+		out, code := d.exec("display users")
+		return code == 0 && !strings.Contains(out, " SSH ")
 	})
-}
-
-// childPIDs lists the processes whose parent is ppid.
-func childPIDs(ppid int) []int {
-	var kids []int
-	dirs, _ := os.ReadDir("/proc")
-	for _, e := range dirs {
-		pid, err := strconv.Atoi(e.Name())
-		if err != nil {
-			continue
-		}
-		b, err := os.ReadFile("/proc/" + e.Name() + "/stat")
-		if err != nil {
-			continue
-		}
-		// pid (comm) state ppid …: comm may hold spaces, so cut after ')'.
-		s := string(b)
-		f := strings.Fields(s[strings.LastIndexByte(s, ')')+1:])
-		if len(f) > 1 && f[1] == strconv.Itoa(ppid) {
-			kids = append(kids, pid)
-		}
-	}
-	return kids
+	waitFor(t, 20*time.Second, "descriptors back to their number before the sessions", func() bool {
+		return openFDs(t, d.cmd.Process.Pid) <= fdsBefore
+	})
 }

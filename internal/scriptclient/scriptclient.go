@@ -275,3 +275,40 @@ func (s *session) run(ctx context.Context, o Options) error {
 		}
 	})
 }
+
+// Lanes runs every pattern in a lane of its own, side by side: perTerm
+// sessions per TERM, one after the other, on one connection per lane
+// (dial). base gives the prompt, command and wait. It returns how many
+// sessions ran and the error of each one that failed.
+func Lanes(ctx context.Context, dial func() (*gossh.Client, error), base Options, perTerm int) (ran int, failed []error) {
+	var mu sync.Mutex
+	var wg sync.WaitGroup
+	for i, p := range Patterns {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			c, err := dial()
+			if err != nil {
+				mu.Lock()
+				failed = append(failed, fmt.Errorf("%s: dial: %w", p, err))
+				mu.Unlock()
+				return
+			}
+			defer c.Close()
+			o := base
+			o.Pattern, o.Rand = p, rand.New(rand.NewPCG(uint64(i), 11))
+			for n := range perTerm * len(Terms) {
+				o.Term = Terms[n%len(Terms)]
+				err := Run(ctx, c, o)
+				mu.Lock()
+				ran++
+				if err != nil {
+					failed = append(failed, err)
+				}
+				mu.Unlock()
+			}
+		}()
+	}
+	wg.Wait()
+	return ran, failed
+}
