@@ -1,17 +1,19 @@
 package sshd
 
 import (
-	"bufio"
+	"context"
 	"fmt"
 	"os"
 	"os/signal"
 	"strings"
 	"syscall"
 	"testing"
+	"time"
 
 	"github.com/reeflective/readline"
 	"golang.org/x/sys/unix"
 
+	clishell "github.com/netdevd/netdevd/cli/shell"
 	"github.com/netdevd/netdevd/internal/tmpguard"
 )
 
@@ -30,36 +32,39 @@ func TestMain(m *testing.M) {
 	case "reeflective":
 		realReadline()
 		os.Exit(0)
-	case "stubborn": // ignores SIGHUP, as a child that catches it might
+	case "stubborn": // ignores SIGHUP, as a child that catches it might, and its input
 		signal.Ignore(syscall.SIGHUP, syscall.SIGTERM, syscall.SIGINT)
-		fakeLine()
+		fmt.Print("<dev>")
+		time.Sleep(time.Hour)
 		os.Exit(0)
 	}
 	os.Exit(tmpguard.Main(m))
 }
 
-// fakeLine is a plain line-mode shell: the kernel echoes, it prints a prompt
-// and runs lines. No escape sequences.
+// fakeLine is the real line-mode shell (cli/clishell.RunLine, which echoes
+// what it reads) over a tiny grammar: prompt "<dev>", "quit" ends, "size"
+// prints the window size, anything else prints "executed: LINE".
 func fakeLine() {
-	r := bufio.NewReader(os.Stdin)
-	for {
-		fmt.Print("<dev>")
-		line, err := r.ReadString('\n')
-		if err != nil {
-			return
-		}
-		line = strings.TrimSpace(line)
-		switch line {
-		case "":
-		case "quit":
-			return
-		case "size":
-			ws, _ := unix.IoctlGetWinsize(0, unix.TIOCGWINSZ)
-			fmt.Printf("size %dx%d\n", ws.Col, ws.Row)
-		default:
-			fmt.Printf("executed: %s\n", line)
-		}
+	clishell.RunLine(context.Background(), &fakeGrammar{}, os.Stdin, os.Stdout, clishell.LineOptions{Rows: -1})
+}
+
+type fakeGrammar struct{ ended bool }
+
+func (g *fakeGrammar) Prompt(context.Context) string       { return "<dev>" }
+func (g *fakeGrammar) Help(context.Context, string) string { return "" }
+func (g *fakeGrammar) Complete(string) []string            { return nil }
+func (g *fakeGrammar) Ended() bool                         { return g.ended }
+func (g *fakeGrammar) Execute(_ context.Context, line string, t clishell.Terminal) bool {
+	switch line = strings.TrimSpace(line); line {
+	case "quit":
+		g.ended = true
+	case "size":
+		ws, _ := unix.IoctlGetWinsize(0, unix.TIOCGWINSZ)
+		fmt.Fprintf(t, "size %dx%d\n", ws.Col, ws.Row)
+	default:
+		fmt.Fprintf(t, "executed: %s\n", line)
 	}
+	return true
 }
 
 // fakeReadline behaves like reeflective/readline where it matters here:

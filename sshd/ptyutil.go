@@ -7,6 +7,8 @@ import (
 
 	"github.com/creack/pty"
 	"golang.org/x/sys/unix"
+
+	"github.com/netdevd/netdevd/internal/ttymode"
 )
 
 // ptyPair is one pseudo-terminal. The master is non-blocking and registered
@@ -108,6 +110,19 @@ func (p *ptyPair) canonical() (bool, error) {
 		return false, err
 	}
 	return t.Lflag&unix.ICANON != 0, nil
+}
+
+// lineInput puts the terminal in the line-mode shell's input mode (no
+// kernel echo or line editing: the shell echoes when it reads), before
+// the child runs and before any client byte is written to the master.
+func (p *ptyPair) lineInput() error {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.slaveFd < 0 {
+		return errSlaveClosed
+	}
+	_, err := ttymode.SetLineInput(p.slaveFd)
+	return err
 }
 
 func (p *ptyPair) closeSlave() {

@@ -516,7 +516,8 @@ func TestNoPTYShell(t *testing.T) {
 	if err := tm.wait(3 * time.Second); err != nil {
 		t.Fatalf("exit: %v", err)
 	}
-	if got, want := tm.output(), "<dev>executed: display a\n<dev>executed: display b\n<dev>"; got != want {
+	// Pipes: no echo; the shell ends each line read with "\n" itself.
+	if got, want := tm.output(), "<dev>\nexecuted: display a\n<dev>\nexecuted: display b\n<dev>\n"; got != want {
 		t.Fatalf("output %q, want %q", got, want)
 	}
 	// EOF on stdin ends the shell too.

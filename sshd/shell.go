@@ -272,6 +272,16 @@ func (sh *shell) start(cmd *exec.Cmd) error {
 		if err != nil {
 			return err
 		}
+		if sh.mode == ModeLine {
+			// The kernel echoes input when it arrives, the shell when it
+			// reads it: the probe's type-ahead, replayed at once, must not
+			// be echoed ahead of the first prompt (README.md).
+			if err := pp.lineInput(); err != nil {
+				pp.closeSlave()
+				pp.master.Close()
+				return err
+			}
+		}
 		cmd.Stdin, cmd.Stdout, cmd.Stderr = pp.slave, pp.slave, pp.slave
 		if cmd.SysProcAttr == nil {
 			cmd.SysProcAttr = &syscall.SysProcAttr{}

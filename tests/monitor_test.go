@@ -25,7 +25,7 @@ func TestTerminalMonitorOverSSH(t *testing.T) {
 	a.waitOutput("<netdevd>", 5*time.Second)
 	fmt.Fprint(a.in, "terminal monitor\r")
 	a.waitOutput("The current terminal is enabled to display logs.\r\n<netdevd>", 2*time.Second)
-	// Half a command, not entered: the kernel holds it in the PTY's line buffer.
+	// Half a command, not entered: the shell holds it in its line.
 	fmt.Fprint(a.in, "display ver")
 	a.waitOutput("<netdevd>display ver", 2*time.Second)
 

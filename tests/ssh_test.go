@@ -231,10 +231,16 @@ func TestSSHSixteenSessionsConfigureConcurrently(t *testing.T) {
 			}
 			lines.WriteString("return\r")
 			fmt.Fprint(p.in, lines.String())
-			// Typed ahead: the kernel echoes every line at once and the
-			// prompts follow; the session is done when it is back in
-			// user view after the seven prompts of system view.
-			p.waitOutput("System View: return to User View with Ctrl+Z.\r\n"+strings.Repeat("[netdevd]", hostsEach+1)+"<netdevd>", 20*time.Second)
+			// Typed ahead, and still echoed as a device does: each line
+			// after the prompt it answers, when the shell reads it. The
+			// session is done when it is back in user view.
+			var want strings.Builder
+			want.WriteString("System View: return to User View with Ctrl+Z.\r\n")
+			for j := 0; j < hostsEach; j++ {
+				fmt.Fprintf(&want, "[netdevd]ip host s%d-%d.example.test 10.%d.0.%d\r\n", i, j, i, j+1)
+			}
+			want.WriteString("[netdevd]return\r\n<netdevd>")
+			p.waitOutput(want.String(), 20*time.Second)
 		}(i)
 	}
 	wg.Wait()

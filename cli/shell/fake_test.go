@@ -73,12 +73,7 @@ func (f *fakeEngine) Execute(ctx context.Context, line string, t Terminal) bool 
 		ans, err := t.ReadLine("Are you sure? [Y/N]:")
 		fmt.Fprintf(t, "ANSWER[%s] err=%v\n", ans, err)
 	case len(w) == 1 && w[0] == "secret":
-		sr, ok := t.(interface{ ReadSecret(string) (string, error) })
-		if !ok {
-			fmt.Fprint(t, "NO SECRET READER\n")
-			break
-		}
-		ans, err := sr.ReadSecret("Password:")
+		ans, err := t.ReadSecret("Password:")
 		fmt.Fprintf(t, "SECRET[%s] err=%v\n", ans, err)
 	case len(w) == 1 && w[0] == "sleep":
 		time.Sleep(time.Second)

@@ -9,6 +9,8 @@ import (
 	"unicode/utf8"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/netdevd/netdevd/internal/ttymode"
 )
 
 // LineOptions tunes RunLine.
@@ -27,11 +29,14 @@ type LineOptions struct {
 // it, until the engine has ended (`quit` in user view) or input ends.
 //
 // It writes no escape sequences of its own. When in is a terminal (the
-// SSH relay's PTY in cooked mode) the kernel's line discipline echoes and
-// erases; RunLine only makes Ctrl+Z and Ctrl+C end a line (VEOL, VEOL2) in
-// place of their signals, and restores the terminal on return. When in is
-// not a terminal nothing is echoed, but each line read is followed by "\n"
-// so that output starts on its own line, as after a typed Enter.
+// SSH relay's PTY) RunLine puts it in ttymode.LineInput mode (no kernel
+// echo, no kernel line editing, no signal keys) and restores it on return:
+// RunLine echoes and erases itself, each byte when it reads it, as a
+// device's CLI does. Kernel echo would happen when input arrives, so input
+// sent ahead (during the terminal probe, or while a command runs) would be
+// echoed ahead of the prompt or output it follows. When in is not a
+// terminal nothing is echoed, but each line read is followed by "\n" so
+// that output starts on its own line, as after a typed Enter.
 //
 // A line ending in `?` prints the help for the text before it, then the
 // prompt and that text again; the next line read is appended to it (the
@@ -124,7 +129,7 @@ type lineSession struct {
 	term  *lineTerminal
 	mon   *lineMonitor // live log lines (monitor.go)
 	fd    int          // in's terminal descriptor, -1 for a pipe
-	echo  bool         // the kernel echoes typed lines
+	echo  bool         // typed keys are echoed (in is a terminal)
 	saved *unix.Termios
 }
 
@@ -136,20 +141,11 @@ func newLineSession(in io.Reader, out io.Writer, opts LineOptions) *lineSession 
 	}
 	s.mon = &lineMonitor{out: s.out}
 	if s.fd >= 0 {
-		if old, err := getTermios(s.fd); err == nil {
-			t := *old
-			s.saved = old
-			s.echo = t.Lflag&unix.ECHO != 0 && t.Lflag&unix.ICANON != 0
-			if t.Lflag&unix.ICANON != 0 {
-				// Ctrl+Z and Ctrl+C end the line and reach us as bytes
-				// instead of stopping or killing the shell.
-				t.Cc[unix.VEOL] = keyCtrlZ
-				t.Cc[unix.VEOL2] = keyCtrlC
-				t.Cc[unix.VSUSP] = 0 // _POSIX_VDISABLE
-				t.Cc[unix.VINTR] = 0
-				t.Cc[unix.VQUIT] = 0 // no Ctrl+\ goroutine dump on the session
-				_ = setTermios(s.fd, &t)
-			}
+		// Ctrl+Z and Ctrl+C reach us as keys (no signals, no Ctrl+\
+		// goroutine dump); the kernel neither echoes nor edits.
+		if old, err := ttymode.SetLineInput(s.fd); err == nil {
+			s.saved, s.echo = old, true
+			s.in.echo = s.mon.echo
 		}
 	}
 	rows := opts.Rows
@@ -227,19 +223,26 @@ func (t *lineTerminal) ReadKey() (byte, error) {
 }
 
 // lineReader splits input into lines ended by "\n", "\r", "\r\n",
-// Ctrl+Z or Ctrl+C.
+// Ctrl+Z or Ctrl+C. On a terminal (echo set) it is also the line editor:
+// it echoes what it reads and handles the erase keys, as the kernel's
+// canonical mode would, but at the time the shell reads the bytes.
 type lineReader struct {
 	r       *bufio.Reader
-	afterCR bool // skip a "\n" right after a "\r"
+	echo    func([]byte) // terminal: where the echo goes; nil on a pipe
+	afterCR bool         // skip a "\n" right after a "\r"
 	buf     []byte
+	shown   []byte // echo not written yet (written before a read blocks)
+	hidden  bool   // a password: typed keys are not echoed (ReadSecret)
 }
 
 // next returns the next line without its end, and the end: '\n' (also for
-// "\r" and for a last line without end), keyCtrlZ or keyCtrlC.
+// "\r" and for a last line without end), keyCtrlZ or keyCtrlC. On a
+// terminal, Ctrl+D on an empty line is the end of input (io.EOF).
 func (lr *lineReader) next() (string, byte, error) {
 	lr.buf = lr.buf[:0]
+	defer lr.flush()
 	for {
-		c, err := lr.r.ReadByte()
+		c, err := lr.readByte()
 		if err != nil {
 			if errors.Is(err, io.EOF) && len(lr.buf) > 0 {
 				return string(lr.buf), '\n', nil
@@ -253,19 +256,117 @@ func (lr *lineReader) next() (string, byte, error) {
 			}
 		}
 		switch c {
-		case '\r':
-			lr.afterCR = true
+		case '\r', '\n':
+			lr.afterCR = c == '\r'
+			lr.show("\n")
 			return string(lr.buf), '\n', nil
-		case '\n', keyCtrlZ, keyCtrlC:
+		case keyCtrlZ, keyCtrlC:
+			lr.show(string([]byte{'^', c + '@'})) // "^Z", "^C"
 			return string(lr.buf), c, nil
 		}
-		lr.buf = append(lr.buf, c)
+		if lr.echo == nil {
+			lr.buf = append(lr.buf, c) // a pipe: every other byte is text
+			continue
+		}
+		if c == keyCtrlD && len(lr.buf) == 0 {
+			return "", 0, io.EOF
+		}
+		lr.edit(c)
 	}
+}
+
+// edit applies one key typed on a terminal (not a line end) to the line.
+func (lr *lineReader) edit(c byte) {
+	switch {
+	case c == keyBS || c == keyDEL:
+		lr.erase(1)
+	case c == keyCtrlU:
+		lr.erase(len(lr.buf))
+	case c == keyCtrlW:
+		lr.erase(wordTail(lr.buf))
+	case c == keyESC:
+		lr.skipEscape()
+	case c < 0x20:
+		// Other control keys mean nothing in a command line: dropped.
+	default:
+		lr.buf = append(lr.buf, c)
+		if !lr.hidden {
+			lr.shown = append(lr.shown, c)
+		}
+	}
+}
+
+// erase removes the last n characters (runes) of the line from the line
+// and from the screen.
+func (lr *lineReader) erase(n int) {
+	for ; n > 0 && len(lr.buf) > 0; n-- {
+		lr.buf = dropLastRune(lr.buf)
+		if !lr.hidden {
+			lr.show("\b \b")
+		}
+	}
+}
+
+// wordTail is how many characters Ctrl+W erases at the end of b: the
+// blanks, then the word before them.
+func wordTail(b []byte) int {
+	r := []rune(string(b))
+	i := len(r)
+	for i > 0 && r[i-1] == ' ' {
+		i--
+	}
+	for i > 0 && r[i-1] != ' ' {
+		i--
+	}
+	return len(r) - i
+}
+
+// skipEscape drops the rest of an escape sequence (ESC [ … final byte,
+// ESC O x): arrow keys, or a cursor report that came too late for the
+// relay to remove. A byte that does not continue a sequence is kept.
+func (lr *lineReader) skipEscape() {
+	c, err := lr.readByte()
+	if err != nil {
+		return
+	}
+	switch c {
+	case 'O':
+		lr.readByte()
+	case '[':
+		for c, err = lr.readByte(); err == nil && (c < 0x40 || c > 0x7e); c, err = lr.readByte() {
+		}
+	default:
+		_ = lr.r.UnreadByte()
+	}
+}
+
+func (lr *lineReader) show(s string) {
+	if lr.echo != nil {
+		lr.shown = append(lr.shown, s...)
+	}
+}
+
+// flush writes the echo not written yet.
+func (lr *lineReader) flush() {
+	if len(lr.shown) > 0 && lr.echo != nil {
+		lr.echo(lr.shown)
+	}
+	lr.shown = lr.shown[:0]
+}
+
+// readByte is the next input byte; the echo of what came before is
+// written first when the read may block (nothing buffered), so that a
+// client that waits for the echo of what it sent gets it.
+func (lr *lineReader) readByte() (byte, error) {
+	if lr.r.Buffered() == 0 {
+		lr.flush()
+	}
+	return lr.r.ReadByte()
 }
 
 // key returns the next byte.
 func (lr *lineReader) key() (byte, error) {
-	c, err := lr.r.ReadByte()
+	c, err := lr.readByte()
 	if err != nil {
 		return 0, err
 	}

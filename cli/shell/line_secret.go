@@ -1,6 +1,9 @@
 package shell
 
-// ReadSecret reads a password like ReadLine. A script's terminal has no
-// echo to turn off: the kernel's line discipline echoes what the client
-// sends, and script clients send answers they already hold.
-func (t *lineTerminal) ReadSecret(prompt string) (string, error) { return t.ReadLine(prompt) }
+// ReadSecret reads a password like ReadLine without echoing the keys
+// typed: the line shell does its own echo, so it can leave it out.
+func (t *lineTerminal) ReadSecret(prompt string) (string, error) {
+	t.s.in.hidden = true
+	defer func() { t.s.in.hidden = false }()
+	return t.ReadLine(prompt)
+}

@@ -55,9 +55,9 @@ func feedLogs(ctx context.Context, logs <-chan string, done <-chan struct{}, sho
 
 // lineMonitor is the line-mode side: no escape sequences, so a line that
 // arrives at the prompt is printed on a line of its own, then the prompt
-// is printed again. What was typed but not entered stays in the kernel's
-// line buffer (cooked mode) and is still entered by Enter; it is not
-// redrawn after the new prompt.
+// is printed again. What was typed but not entered stays in the shell's
+// line and is still entered by Enter; it is not redrawn after the new
+// prompt.
 type lineMonitor struct {
 	mu       sync.Mutex
 	out      *trackWriter
@@ -90,6 +90,14 @@ func (m *lineMonitor) showPrompt(prompt string) {
 	}
 	m.out.WriteString(prompt)
 	m.prompt, m.atPrompt = prompt, true
+}
+
+// echo writes the echo of typed keys (line mode on a terminal); under the
+// lock, so that it never cuts into a log line printed at the prompt.
+func (m *lineMonitor) echo(b []byte) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	_, _ = m.out.Write(b)
 }
 
 // leavePrompt: a line was read; output belongs to the command now.

@@ -42,7 +42,8 @@ var ErrInterrupted = errors.New("interrupted")
 const (
 	keyCtrlC = 0x03 // abandon the line (Comware: the line is discarded)
 	keyCtrlD = 0x04 // end of input on an empty line
-	keyCtrlU = 0x15 // erase the line (ReadLine dialogues)
+	keyCtrlU = 0x15 // erase the line
+	keyCtrlW = 0x17 // erase the word before the cursor (line mode)
 	keyCtrlZ = 0x1a // go to user view: runs `return`
 	keyBS    = 0x08
 	keyDEL   = 0x7f

@@ -45,7 +45,7 @@ func runBench(t *testing.T, args ...string) (int, string, string) {
 // A missing binary is a failed measurement: non-zero status, the reason on
 // stderr, nothing at all on stdout (no table, no number).
 func TestMissingBinaryFailsLoudly(t *testing.T) {
-	steps := []string{"idle", "execflood", "sshexec", "prompt", "fleet"}
+	steps := []string{"idle", "execflood", "sshexec", "prompt", "scripts", "fleet"}
 	if netemSkip() == "" { // elsewhere the netem step skips before it looks at binaries
 		steps = append(steps, "netem")
 	}
@@ -63,6 +63,24 @@ func TestMissingBinaryFailsLoudly(t *testing.T) {
 				t.Fatalf("stderr does not say what failed:\n%s", errs)
 			}
 		})
+	}
+}
+
+// The script-session rows (issue 11) on the real daemon: one row per
+// pattern, every session counted, none lost; a baseline build (here the
+// same binary) is counted side by side.
+func TestScriptSessionRows(t *testing.T) {
+	bin := realNetdevd(t)
+	code, out, errs := runBench(t, "--only", "scripts", "--netdevd-bin", bin, "--script-sessions", "6",
+		"--script-lanes", "3", "--script-baseline-bin", bin, "--script-baseline-sessions", "3")
+	if code != 0 {
+		t.Fatalf("status %d\nstderr:\n%s", code, errs)
+	}
+	for _, p := range []string{"paramiko", "return-in-probe", "command-at-prompt"} {
+		re := regexp.MustCompile(`script sessions, ` + p + `: commands lost +0 lost +6 +netdevd: 0 lost \(3\) .* 0 in 6 +ok +TERM xterm 0, vt100 0, dumb 0;`)
+		if !re.MatchString(out) {
+			t.Errorf("no row for %s with 6 sessions, 0 lost, baseline 3 sessions:\n%s", p, out)
+		}
 	}
 }
 

@@ -39,6 +39,11 @@ type benchConfig struct {
 	fleetRestart                     bool
 	fleetAdmitWindow                 time.Duration
 	fleetFlap                        time.Duration
+	scriptSessions                   int
+	scriptBaselineSessions           int
+	scriptLanes                      int
+	scriptWait                       time.Duration
+	scriptBaselineBin                string
 	only                             map[string]bool
 	outJSON, outMD                   string
 	write                            bool
@@ -46,7 +51,7 @@ type benchConfig struct {
 }
 
 // measurement names, in table order.
-var allMeasurements = []string{"gobench", "config", "failover", "silent", "sshexec", "prompt", "idle", "execflood", "netem", "fleet"}
+var allMeasurements = []string{"gobench", "config", "failover", "silent", "sshexec", "prompt", "scripts", "idle", "execflood", "netem", "fleet"}
 
 func main() {
 	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
@@ -71,6 +76,11 @@ func run(args []string, stdout, stderr io.Writer) int {
 	fs.BoolVar(&c.fleetRestart, "fleet-restart", true, "also restart the controllers with the fleet connected (once without, once with admission control) and record the reconnection curves")
 	fs.DurationVar(&c.fleetAdmitWindow, "fleet-admit-window", 40*time.Second, "cloudsim --admit-window for the second restart")
 	fs.DurationVar(&c.fleetFlap, "fleet-flap", 180*time.Second, "last, the controllers close every connection just after Established for this long; authentications counted (0 = skip)")
+	fs.IntVar(&c.scriptSessions, "script-sessions", 1000, "script sessions per pattern (scripts)")
+	fs.IntVar(&c.scriptLanes, "script-lanes", 4, "script sessions run side by side, each lane one session after the other")
+	fs.DurationVar(&c.scriptWait, "script-wait", 5*time.Second, "a script session's wait for each output it expects before it counts as lost")
+	fs.StringVar(&c.scriptBaselineBin, "script-baseline-bin", "", "another netdevd build (e.g. before a fix) to run the script sessions on side by side")
+	fs.IntVar(&c.scriptBaselineSessions, "script-baseline-sessions", 200, "script sessions per pattern on --script-baseline-bin")
 	only := fs.String("only", "", "comma-separated subset of: "+strings.Join(allMeasurements, ","))
 	fs.StringVar(&c.outJSON, "results", "bench/results.json", "results JSON file")
 	fs.StringVar(&c.outMD, "markdown", "docs/benchmarks.md", "markdown report file")
@@ -81,6 +91,10 @@ func run(args []string, stdout, stderr io.Writer) int {
 	}
 	if fs.NArg() > 0 {
 		fmt.Fprintf(stderr, "netdevd-bench: unexpected argument %q\n", fs.Arg(0))
+		return 2
+	}
+	if c.scriptSessions < 1 || c.scriptLanes < 1 || c.scriptLanes > 16 || c.scriptBaselineSessions < 0 {
+		fmt.Fprintln(stderr, "netdevd-bench: --script-sessions ≥ 1, 1 ≤ --script-lanes ≤ 16 (the VTY lines), --script-baseline-sessions ≥ 0")
 		return 2
 	}
 	if c.runs < 3 {
@@ -106,7 +120,13 @@ func run(args []string, stdout, stderr io.Writer) int {
 			c.only[m] = true
 		}
 	}
-	for _, p := range []*string{&c.netdevdBin, &c.cloudsimBin} {
+	if c.scriptBaselineBin == "" {
+		c.scriptBaselineSessions = 0
+	}
+	for _, p := range []*string{&c.netdevdBin, &c.cloudsimBin, &c.scriptBaselineBin} {
+		if *p == "" {
+			continue
+		}
 		if a, err := filepath.Abs(*p); err == nil {
 			*p = a
 		}
@@ -125,6 +145,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 		{"silent", benchSilent},
 		{"sshexec", benchSSHExec},
 		{"prompt", benchPrompt},
+		{"scripts", benchScripts},
 		{"idle", benchIdle},
 		{"execflood", benchExecFlood},
 		{"netem", benchNetem},
