@@ -48,9 +48,16 @@ type Options struct {
 	// Exec runs `ssh host "LINE; LINE"` lines in-process as one session and
 	// writes the output.
 	Exec  func(ctx context.Context, id device.Identity, lines []string, out io.Writer) (ok bool)
-	Log   *logbuf.Buffer
-	Zap   *zap.Logger
+	Log *logbuf.Buffer
+	Zap *zap.Logger
+	// Clock times the server's policies: VTY idle timeouts, penalties,
+	// one-time codes.
 	Clock clock.Clock
+	// RelayClock paces the terminal relay: the probe, type-ahead holds,
+	// output drains, the close of a refused or idle connection. Apart from
+	// Clock so that a test can freeze the policies while the relay talks
+	// to a real terminal at real speed; default the wall clock.
+	RelayClock clock.Clock
 	// MaxSessions is the number of concurrent sessions (VTY lines); default 16.
 	MaxSessions int
 	// ConsumeBackupCode removes one of user's unused two-factor backup codes
@@ -78,6 +85,7 @@ type Server struct {
 	log         *logbuf.Buffer
 	zl          *zap.Logger
 	clk         clock.Clock
+	relayClk    clock.Clock
 	maxSessions int
 	signer      gossh.Signer
 	fp          string
@@ -124,6 +132,10 @@ func New(o Options) (*Server, error) {
 	}
 	if s.log == nil {
 		s.log = logbuf.New(64, s.zl, nil)
+	}
+	s.relayClk = o.RelayClock
+	if s.relayClk == nil {
+		s.relayClk = clock.Real{}
 	}
 	if s.clk == nil {
 		s.clk = clock.Real{}
@@ -249,7 +261,7 @@ func (s *Server) acceptLoop() error {
 			var ne net.Error
 			if errors.As(err, &ne) && ne.Timeout() || isTemporary(err) {
 				delay = min(max(2*delay, 5*time.Millisecond), time.Second)
-				time.Sleep(delay)
+				<-s.relayClk.NewTimer(delay).C()
 				continue
 			}
 			return fmt.Errorf("sshd: accept: %w", err)
@@ -269,6 +281,7 @@ func (s *Server) acceptLoop() error {
 		if authTimeout <= 0 {
 			authTimeout = config.DefaultSSHAuthTimeout * time.Second
 		}
+		// The network layer checks deadlines against the wall clock.
 		conn.SetDeadline(time.Now().Add(authTimeout))
 		s.connWG.Add(1)
 		go func() {
@@ -391,4 +404,13 @@ func (s *Server) freeVTY(v *vty) {
 	s.vtys[v.idx] = nil
 	s.mu.Unlock()
 	s.sessWG.Done()
+}
+
+// afterRelay runs f once d has passed on the relay clock.
+func (s *Server) afterRelay(d time.Duration, f func()) {
+	t := s.relayClk.NewTimer(d)
+	go func() {
+		<-t.C()
+		f()
+	}()
 }

@@ -52,7 +52,7 @@ func (s *Server) handleSession(sess ssh.Session) {
 			// The client normally leaves when its session closes; one that
 			// stays is closed. Not at once: a close with unread input
 			// resets the connection and the message could be lost.
-			time.AfterFunc(closeDelay, func() { tc.Close() })
+			s.afterRelay(closeDelay, func() { tc.Close() })
 		}
 		return
 	}

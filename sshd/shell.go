@@ -59,17 +59,17 @@ type shell struct {
 	// same read() as a report.
 	inMu sync.Mutex
 
-	inCh    chan []byte   // bytes from the client, from the one channel reader
-	done    chan struct{} // the session is ending
-	exited  chan struct{} // the child has been reaped
-	outDone chan struct{} // the output relay has stopped
-	fwdDone chan struct{} // the input relay has stopped
-	idle    chan struct{} // the idle timeout expired
-	exitErr error
+	inCh     chan []byte   // bytes from the client, from the one channel reader
+	done     chan struct{} // the session is ending
+	exited   chan struct{} // the child has been reaped
+	outDone  chan struct{} // the output relay has stopped
+	fwdDone  chan struct{} // the input relay has stopped
+	doneOnce sync.Once
+	idle     chan struct{} // the idle timeout expired
+	exitErr  error
 }
 
 func (sh *shell) run() int {
-	s := sh.s
 	sh.inCh = make(chan []byte, 16)
 	sh.done = make(chan struct{})
 	sh.exited = make(chan struct{})
@@ -77,50 +77,83 @@ func (sh *shell) run() int {
 	sh.fwdDone = make(chan struct{})
 	sh.idle = make(chan struct{})
 	sh.out = sh.sess
-	var doneOnce sync.Once
-	endRelay := func() { doneOnce.Do(func() { close(sh.done) }) }
-	defer endRelay() // early returns: the channel reader must not stay blocked
+	defer sh.endRelay() // early returns: the channel reader must not stay blocked
 	go sh.readChannel()
 
-	// Terminal probe: a real terminal answers ESC[6n; a script does not.
-	var pending []byte
-	sh.mode = ModeLine
-	row, col := 1, 1
-	if sh.isPty {
-		sh.out = rawChannel(sh.sess)
-		var ok bool
-		var gone bool
-		ok, row, col, pending, gone = sh.probe()
-		if gone {
-			return 0
-		}
-		if ok {
-			sh.mode = ModeReadline
-		}
+	pending, row, col, gone := sh.chooseMode()
+	if gone {
+		return 0
 	}
-
-	cmd, cleanup, err := s.o.Shell(sh.id, sh.mode)
-	if err != nil || cmd == nil {
-		s.zl.Error("ssh shell: cannot create the shell command", zap.Error(err))
-		fmt.Fprint(sh.out, msgNoShell)
+	cmd, cleanup, ok := sh.startChild()
+	if !ok {
 		return 1
 	}
 	if cleanup != nil {
 		defer cleanup()
 	}
+	sh.startRelays(cmd, pending, row, col)
+	reason := sh.waitEnd()
+	sh.endRelay()
+	sh.finish(cmd, reason)
+	code := 0
+	var ee *exec.ExitError
+	if reason == "exit" && errors.As(sh.exitErr, &ee) && ee.ExitCode() > 0 {
+		code = ee.ExitCode()
+	}
+	return code
+}
+
+// endRelay tells the relay goroutines that the session is ending.
+func (sh *shell) endRelay() { sh.doneOnce.Do(func() { close(sh.done) }) }
+
+// chooseMode runs the terminal probe on a PTY: a real terminal answers
+// ESC[6n (readline mode, the cursor at row, col), a script does not (line
+// mode). pending is what the client typed meanwhile; gone means the
+// client left.
+func (sh *shell) chooseMode() (pending []byte, row, col int, gone bool) {
+	sh.mode = ModeLine
+	if !sh.isPty {
+		return nil, 1, 1, false
+	}
+	sh.out = rawChannel(sh.sess)
+	ok, row, col, pending, gone := sh.probe()
+	if ok {
+		sh.mode = ModeReadline
+	}
+	return pending, row, col, gone
+}
+
+// startChild creates and starts the shell child; on failure the client is
+// told and ok is false.
+func (sh *shell) startChild() (cmd *exec.Cmd, cleanup func(), ok bool) {
+	s := sh.s
+	cmd, cleanup, err := s.o.Shell(sh.id, sh.mode)
+	if err != nil || cmd == nil {
+		s.zl.Error("ssh shell: cannot create the shell command", zap.Error(err))
+		fmt.Fprint(sh.out, msgNoShell)
+		return nil, nil, false
+	}
 	if err := sh.start(cmd); err != nil {
 		s.zl.Error("ssh shell: cannot start the shell child", zap.Error(err))
 		fmt.Fprint(sh.out, msgNoShell)
-		return 1
+		if cleanup != nil {
+			cleanup()
+		}
+		return nil, nil, false
 	}
 	sh.v.pid.Store(int64(cmd.Process.Pid))
 	s.zl.Debug("ssh shell started", zap.String("user", sh.id.User), zap.String("line", sh.id.Line),
 		zap.String("mode", sh.mode), zap.Int("pid", cmd.Process.Pid))
+	return cmd, cleanup, true
+}
+
+// startRelays starts the goroutines that serve a running child: its reaper,
+// the output and input relays, window changes and the idle timer.
+func (sh *shell) startRelays(cmd *exec.Cmd, pending []byte, row, col int) {
 	if sh.mode == ModeReadline {
 		w, h := sh.ptyReq.Window.Width, sh.ptyReq.Window.Height
 		sh.cursor = newCursorModel(w, h, row-1, col-1)
 	}
-
 	go func() {
 		sh.exitErr = cmd.Wait()
 		close(sh.exited)
@@ -131,48 +164,40 @@ func (sh *shell) run() int {
 		go sh.windowChanges()
 	}
 	go sh.idleTimer()
+}
 
-	reason := "exit"
+// waitEnd waits for the session to end and says why.
+func (sh *shell) waitEnd() string {
 	select {
 	case <-sh.exited:
+		return "exit"
 	case <-sh.outDone:
-		reason = "output closed"
 		// On pipes the output ends when the child exits: prefer that.
-		select {
-		case <-sh.exited:
-			reason = "exit"
-		case <-time.After(200 * time.Millisecond):
+		if sh.within(200*time.Millisecond, sh.exited) {
+			return "exit"
 		}
+		return "output closed"
 	case <-sh.sess.Context().Done():
-		reason = "disconnect"
+		return "disconnect"
 	case <-sh.idle:
-		reason = "idle"
-	case <-s.closing:
-		reason = "shutdown"
+		return "idle"
+	case <-sh.s.closing:
+		return "shutdown"
 	}
-	endRelay()
+}
+
+// finish ends the child and the relays; every wait on the client is
+// bounded, since a client that does not read could block a write forever.
+func (sh *shell) finish(cmd *exec.Cmd, reason string) {
 	if reason == "idle" {
-		// A client that does not read could block this write: bounded.
-		written := make(chan struct{})
-		msg := fmt.Sprintf(msgIdleTimeout, idleText(s.o.Config().VTY))
-		go func() {
-			io.WriteString(sh.out, msg)
-			close(written)
-		}()
-		select {
-		case <-written:
-		case <-time.After(time.Second):
-		}
+		sh.tellIdle()
 	}
 	sh.stop(cmd)
 	if sh.pp != nil {
 		sh.pp.closeSlave() // the master now reads the rest of the output, then EIO
 	}
 	if reason == "exit" {
-		select {
-		case <-sh.outDone:
-		case <-time.After(outputDrainAfter):
-		}
+		sh.within(outputDrainAfter, sh.outDone)
 	}
 	if sh.pp != nil {
 		sh.pp.master.Close()
@@ -180,9 +205,7 @@ func (sh *shell) run() int {
 		sh.outR.Close()
 		sh.stdinW.Close()
 	}
-	select {
-	case <-sh.outDone:
-	case <-time.After(2 * time.Second):
+	if !sh.within(2*time.Second, sh.outDone) {
 		// The output relay is stuck writing to a client that does not
 		// read: drop the connection.
 		if sh.tc != nil {
@@ -191,19 +214,39 @@ func (sh *shell) run() int {
 		<-sh.outDone
 	}
 	<-sh.fwdDone
-	s.zl.Debug("ssh shell ended", zap.String("user", sh.id.User), zap.String("line", sh.id.Line),
+	sh.s.zl.Debug("ssh shell ended", zap.String("user", sh.id.User), zap.String("line", sh.id.Line),
 		zap.String("reason", reason))
 	if reason == "idle" && sh.tc != nil {
 		// Like a device kicking an idle VTY user: the connection goes too.
-		time.AfterFunc(closeDelay, func() { sh.tc.Close() })
+		sh.s.afterRelay(closeDelay, func() { sh.tc.Close() })
 	}
-	code := 0
-	var ee *exec.ExitError
-	if reason == "exit" && errors.As(sh.exitErr, &ee) && ee.ExitCode() > 0 {
-		code = ee.ExitCode()
-	}
-	return code
 }
+
+// tellIdle writes the idle timeout message, waiting at most a second.
+func (sh *shell) tellIdle() {
+	written := make(chan struct{})
+	msg := fmt.Sprintf(msgIdleTimeout, idleText(sh.s.o.Config().VTY))
+	go func() {
+		io.WriteString(sh.out, msg)
+		close(written)
+	}()
+	sh.within(time.Second, written)
+}
+
+// within reports whether ch is closed before d passes on the relay clock.
+func (sh *shell) within(d time.Duration, ch <-chan struct{}) bool {
+	t := sh.s.relayClk.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ch:
+		return true
+	case <-t.C():
+		return false
+	}
+}
+
+// pause waits d on the relay clock.
+func (sh *shell) pause(d time.Duration) { <-sh.s.relayClk.NewTimer(d).C() }
 
 func idleText(v config.VTY) string {
 	return fmt.Sprintf("%d minute(s) %d second(s)", v.IdleMinutes, v.IdleSeconds)
@@ -235,7 +278,7 @@ func (sh *shell) probe() (ok bool, row, col int, pending []byte, gone bool) {
 	if _, err := io.WriteString(sh.out, "\x1b[6n"); err != nil {
 		return false, 0, 0, nil, true
 	}
-	t := time.NewTimer(sh.s.o.ProbeTimeout)
+	t := sh.s.relayClk.NewTimer(sh.s.o.ProbeTimeout)
 	defer t.Stop()
 	extended := false
 	for {
@@ -250,7 +293,7 @@ func (sh *shell) probe() (ok bool, row, col int, pending []byte, gone bool) {
 			if r, c, rest, found := findCPR(pending); found {
 				return true, r, c, rest, false
 			}
-		case <-t.C:
+		case <-t.C():
 			if !extended && partialCPR(pending) {
 				extended = true
 				t.Reset(probeExtra)
@@ -351,12 +394,8 @@ func (sh *shell) stop(cmd *exec.Cmd) {
 	}
 	pid := cmd.Process.Pid
 	syscall.Kill(-pid, syscall.SIGHUP)
-	t := time.NewTimer(sh.s.o.KillGrace)
-	defer t.Stop()
-	select {
-	case <-sh.exited:
+	if sh.within(sh.s.o.KillGrace, sh.exited) {
 		return
-	case <-t.C:
 	}
 	syscall.Kill(-pid, syscall.SIGKILL)
 	<-sh.exited
@@ -423,13 +462,14 @@ func (sh *shell) answerQuery() error {
 
 // waitInputTaken waits until the child has read all its pending input.
 func (sh *shell) waitInputTaken(max time.Duration) {
-	deadline := time.Now().Add(max)
+	clk := sh.s.relayClk
+	deadline := clk.Now().Add(max)
 	for {
 		pending, err := sh.pp.inputPending()
-		if err != nil || !pending || time.Now().After(deadline) {
+		if err != nil || !pending || clk.Now().After(deadline) {
 			return
 		}
-		time.Sleep(pollEvery)
+		sh.pause(pollEvery)
 	}
 }
 
@@ -440,16 +480,15 @@ func (sh *shell) relayInput(pending []byte) {
 	if sh.mode == ModeReadline {
 		// Type-ahead waits until readline has put the terminal in raw mode,
 		// or the kernel would echo it and mangle it as a cooked line.
-		deadline := time.Now().Add(rawModeWait)
-		for time.Now().Before(deadline) {
+		clk := sh.s.relayClk
+		deadline := clk.Now().Add(rawModeWait)
+		for clk.Now().Before(deadline) {
 			canon, err := sh.pp.canonical()
 			if err != nil || !canon {
 				break
 			}
-			select {
-			case <-sh.done:
+			if sh.within(2*time.Millisecond, sh.done) {
 				return
-			case <-time.After(2 * time.Millisecond):
 			}
 		}
 	}
@@ -470,7 +509,7 @@ func (sh *shell) relayInput(pending []byte) {
 		return
 	}
 	stripLate := sh.isPty && sh.mode == ModeLine
-	start := time.Now()
+	start := sh.s.relayClk.Now()
 	for {
 		select {
 		case <-sh.done:
@@ -487,7 +526,7 @@ func (sh *shell) relayInput(pending []byte) {
 				return
 			}
 			if stripLate {
-				if time.Since(start) > lateCPRWindow {
+				if sh.s.relayClk.Now().Sub(start) > lateCPRWindow {
 					stripLate = false
 				} else if _, _, rest, found := findCPR(b); found {
 					b, stripLate = rest, false
