@@ -265,11 +265,11 @@ func TestDirFormat(t *testing.T) {
 func TestSystemDisplaysThroughTheGrammar(t *testing.T) {
 	s, d := newTestSession(operator)
 	for line, want := range map[string]string{
-		"dis cpu":           "Slot 1 CPU 0 CPU usage:\n",
-		"display memory":    "Memory statistics are measured in KB:\n",
-		"display startup":   " Current startup saved-configuration file: flash:/startup.cfg\n",
-		"dis dev":           "Slot Type",
-		"dis device manu":   " Slot 1 CPU 0:\nDEVICE_NAME          : NETDEVD-1000\nDEVICE_SERIAL_NUMBER : SN0001\n",
+		"dis cpu":            "Slot 1 CPU 0 CPU usage:\n",
+		"display memory":     "Memory statistics are measured in KB:\n",
+		"display startup":    " Current startup saved-configuration file: flash:/startup.cfg\n",
+		"dis dev":            "Slot Type",
+		"dis device manu":    " Slot 1 CPU 0:\nDEVICE_NAME          : NETDEVD-1000\nDEVICE_SERIAL_NUMBER : SN0001\n",
 		"display local-user": "Total 0 local users matched.\n",
 		"dis ssh server ses": "UserPid   SessID",
 	} {
