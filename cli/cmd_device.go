@@ -24,14 +24,27 @@ func systemDisplays(leaf func(*node, handler) *node) []*node {
 	)
 }
 
-func runDisplayCPU(e *invocation) error {
-	r, err := e.s.dev.Resources(e.ctx)
-	if err != nil {
-		return err
+// shows is a display handler: it reads a value from the device and prints
+// what text makes of it.
+func shows[T any](read func(e *invocation) (T, error), text func(e *invocation, v T) string) handler {
+	return func(e *invocation) error {
+		v, err := read(e)
+		if err != nil {
+			return err
+		}
+		e.out.WriteString(text(e, v))
+		return nil
 	}
-	e.out.WriteString(CPUUsageText(r.CPU))
-	return nil
 }
+
+// The device reads the displays of this file and cmd_version.go show.
+var (
+	readVersion   = func(e *invocation) (device.VersionInfo, error) { return e.s.dev.Version(e.ctx) }
+	readResources = func(e *invocation) (device.Resources, error) { return e.s.dev.Resources(e.ctx) }
+	readUsers     = func(e *invocation) ([]device.VTYSession, error) { return e.s.dev.Users(e.ctx) }
+)
+
+var runDisplayCPU = shows(readResources, func(_ *invocation, r device.Resources) string { return CPUUsageText(r.CPU) })
 
 // CPUUsageText is `display cpu-usage` of slot 1's one CPU: the whole box.
 func CPUUsageText(c device.CPUUsage) string {
@@ -41,14 +54,7 @@ func CPUUsageText(c device.CPUUsage) string {
 		fmt.Sprintf("%8d%% in last 5 minutes\n", c.Last5Min)
 }
 
-func runDisplayMemory(e *invocation) error {
-	r, err := e.s.dev.Resources(e.ctx)
-	if err != nil {
-		return err
-	}
-	e.out.WriteString(MemoryText(r.Memory))
-	return nil
-}
+var runDisplayMemory = shows(readResources, func(_ *invocation, r device.Resources) string { return MemoryText(r.Memory) })
 
 // MemoryText is `display memory` in KB. FreeRatio is Free over Total, as
 // the columns show it.
@@ -73,14 +79,8 @@ func subKB(a, b uint64) uint64 {
 	return a - b
 }
 
-func runDisplayStartup(e *invocation) error {
-	st, err := e.s.dev.Startup(e.ctx)
-	if err != nil {
-		return err
-	}
-	e.out.WriteString(StartupText(st))
-	return nil
-}
+var runDisplayStartup = shows(func(e *invocation) (device.StartupInfo, error) { return e.s.dev.Startup(e.ctx) },
+	func(_ *invocation, st device.StartupInfo) string { return StartupText(st) })
 
 // StartupText is `display startup`. The device has no backup startup file.
 func StartupText(st device.StartupInfo) string {
@@ -95,14 +95,8 @@ func StartupText(st device.StartupInfo) string {
 		" Next backup startup saved-configuration file: NULL\n"
 }
 
-func runDisplayLocalUser(e *invocation) error {
-	cfg, err := e.running()
-	if err != nil {
-		return err
-	}
-	e.out.WriteString(LocalUserText(cfg.LocalUsers))
-	return nil
-}
+var runDisplayLocalUser = shows((*invocation).running,
+	func(_ *invocation, cfg config.Config) string { return LocalUserText(cfg.LocalUsers) })
 
 // LocalUserText is `display local-user`: every user is a device management
 // user in group system, active, working in flash:.
@@ -130,14 +124,7 @@ func LocalUserText(users []config.LocalUser) string {
 	return b.String()
 }
 
-func runDisplaySSHServerSession(e *invocation) error {
-	users, err := e.s.dev.Users(e.ctx)
-	if err != nil {
-		return err
-	}
-	e.out.WriteString(SSHSessionText(users))
-	return nil
-}
+var runDisplaySSHServerSession = shows(readUsers, func(_ *invocation, u []device.VTYSession) string { return SSHSessionText(u) })
 
 // SSHSessionText is `display ssh server session`: one row per SSH session
 // (shells and exec alike are Stelnet); SessID is the VTY line's number.
@@ -175,14 +162,8 @@ func dirCommand() *node {
 		kw("flash:", "Directory of flash:").does(runDir)).does(runDir)
 }
 
-func runDir(e *invocation) error {
-	l, err := e.s.dev.Dir(e.ctx)
-	if err != nil {
-		return err
-	}
-	e.out.WriteString(DirText(l, e.s.loc))
-	return nil
-}
+var runDir = shows(func(e *invocation) (device.FlashListing, error) { return e.s.dev.Dir(e.ctx) },
+	func(e *invocation, l device.FlashListing) string { return DirText(l, e.s.loc) })
 
 // DirText is `dir`: index, attributes, size, time and name of each file,
 // then the file system's size and free space in KB.

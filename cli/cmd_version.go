@@ -40,14 +40,7 @@ func displayDeviceCommands(leaf func(*node, handler) *node) []*node {
 	}
 }
 
-func runDisplayVersion(e *invocation) error {
-	v, err := e.s.dev.Version(e.ctx)
-	if err != nil {
-		return err
-	}
-	e.out.WriteString(VersionText(v, e.s.now()))
-	return nil
-}
+var runDisplayVersion = shows(readVersion, func(e *invocation, v device.VersionInfo) string { return VersionText(v, e.s.now()) })
 
 // VersionText is `display version`: the lines the ntc-templates
 // hp_comware_display_version template reads (version and release, model
@@ -80,14 +73,7 @@ func uptime(d time.Duration) string {
 	}, ", ")
 }
 
-func runDisplayDevice(e *invocation) error {
-	v, err := e.s.dev.Version(e.ctx)
-	if err != nil {
-		return err
-	}
-	e.out.WriteString(DeviceText(v))
-	return nil
-}
+var runDisplayDevice = shows(readVersion, func(_ *invocation, v device.VersionInfo) string { return DeviceText(v) })
 
 // DeviceText is `display device` of a one-slot device: slot 1, the master.
 func DeviceText(v device.VersionInfo) string {
@@ -98,14 +84,7 @@ func DeviceText(v device.VersionInfo) string {
 		row("1", v.Model, "Master", "0", v.Model+"-"+version.Release(), "None")
 }
 
-func runDisplayManuinfo(e *invocation) error {
-	v, err := e.s.dev.Version(e.ctx)
-	if err != nil {
-		return err
-	}
-	e.out.WriteString(ManuinfoText(v, e.s.loc))
-	return nil
-}
+var runDisplayManuinfo = shows(readVersion, func(e *invocation, v device.VersionInfo) string { return ManuinfoText(v, e.s.loc) })
 
 // vendorName is the VENDOR_NAME of `display device manuinfo`.
 const vendorName = "NETDEVD"
