@@ -177,8 +177,8 @@ func TestACLRenderAndDisplay(t *testing.T) {
 	s := NewSession(dev, admin)
 	run(t, s, "system-view", "acl basic 2001", "rule permit source 10.1.1.0 0.0.0.255", "rule deny", "quit",
 		"acl basic 2000", "quit", "ssh server enable", "ssh server acl 2001")
-	want := "#\n ssh server enable\n ssh server acl 2001\n#\nacl basic 2000\n#\nacl basic 2001\n" +
-		" rule 0 permit source 10.1.1.0 0.0.0.255\n rule 5 deny\n#\nreturn\n"
+	want := rendered("netdevd", "#\n ssh server enable\n ssh server acl 2001\n", "#\nacl basic 2000\n#\nacl basic 2001\n"+
+		" rule 0 permit source 10.1.1.0 0.0.0.255\n rule 5 deny\n")
 	if got := Render(fd.cfg); got != want {
 		t.Errorf("render:\n%s\nwant\n%s", got, want)
 	}

@@ -98,7 +98,7 @@ func TestArchiveNow(t *testing.T) {
 		files   int
 	}{
 		{[]string{"y"}, askArchiveSure + "y\nThe archive file my_archive_1.cfg is saved.\n", true, 1},
-		{[]string{"maybe", "N"}, askArchiveSure + "maybe\n" + askArchiveSure + "N\n", true, 1},
+		{[]string{"maybe", "N"}, askArchiveSure + "maybe\n" + askYesOrNo + "N\n", true, 1},
 		{nil, askArchiveSure + "The running configuration is not archived.\n", false, 1},
 		{[]string{"Y"}, askArchiveSure + "Y\nThe archive file my_archive_2.cfg is saved.\n", true, 2},
 	}
@@ -123,8 +123,8 @@ func TestArchiveNow(t *testing.T) {
 func TestConfigurationReplace(t *testing.T) {
 	const (
 		replacing = "Now replacing the current configuration. Please wait...\n"
-		good      = "#\n sysname FromFile\n#\n dns server 192.0.2.53\n#\nreturn\n"
 	)
+	good := rendered("FromFile", "#\n dns server 192.0.2.53\n", "")
 	newSession := func() (*Session, *fakeDevice) {
 		s, d := newTestSession(admin)
 		run(t, s, "system-view", "sysname Before", "ip host h 192.0.2.1")

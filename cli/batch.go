@@ -74,8 +74,8 @@ var replayIdentity = device.Identity{User: "console", Role: config.RoleAdmin, Li
 // at boot. Every line at column 0 runs in system view (a view line such as
 // `interface Vlan-interface1` enters its view); an indented line runs in the
 // current view and, when that view does not know it, in system view, as
-// Comware does. `#`, `return` and blank lines are skipped. A bad line is
-// reported and the load goes on.
+// Comware does. `#`, `return`, the ` version …` line (cmd_version.go) and
+// blank lines are skipped. A bad line is reported and the load goes on.
 func Replay(ctx context.Context, dev device.Device, text string) []LineError {
 	s := NewSession(dev, replayIdentity)
 	s.view = view{kind: viewSystem}
@@ -84,7 +84,7 @@ func Replay(ctx context.Context, dev device.Device, text string) []LineError {
 	for i, raw := range strings.Split(text, "\n") {
 		raw = strings.TrimRight(raw, "\r")
 		cmd := strings.TrimSpace(raw)
-		if cmd == "" || strings.HasPrefix(cmd, "#") || strings.EqualFold(cmd, "return") {
+		if cmd == "" || strings.HasPrefix(cmd, "#") || strings.EqualFold(cmd, "return") || isVersionLine(cmd) {
 			continue
 		}
 		if err := s.replayLine(ctx, raw, cmd, t); err != nil {

@@ -44,7 +44,11 @@ func runDisplayThis(e *invocation) error {
 	case viewVlanInterface:
 		e.out.WriteString(renderBlock(vlanInterfaceBlock(cfg, true)))
 	case viewLine:
-		e.out.WriteString(renderBlock(lineBlock(cfg, true)))
+		e.out.WriteString(renderBlock(lineBlock(cfg, e.s.view.lines)))
+	case viewLineClass:
+		e.out.WriteString(renderBlock(lineClassBlock(e.s.view.class)))
+	case viewLineCon:
+		e.out.WriteString(renderBlock(lineConBlock()))
 	case viewACL:
 		e.out.WriteString(renderBlock(aclViewBlock(cfg, e.s.view.acl)))
 	case viewLocalUser:
@@ -135,33 +139,4 @@ func runDisplayUsers(e *invocation) error {
 func clockDuration(d time.Duration) string {
 	s := int(d / time.Second)
 	return fmt.Sprintf("%02d:%02d:%02d", s/3600, s%3600/60, s%60)
-}
-
-func runDisplayVersion(e *invocation) error {
-	v, err := e.s.dev.Version(e.ctx)
-	if err != nil {
-		return err
-	}
-	e.printf("Comware Software, Version %s\n", v.Software)
-	e.println("Copyright (c) the netdevd authors. All rights reserved.")
-	e.printf("%s uptime is %s\n", v.Model, uptime(e.s.now().Sub(v.BootTime)))
-	e.printf("Serial number: %s\n", v.Serial)
-	return nil
-}
-
-// uptime renders d as `0 weeks, 0 days, 1 hour, 2 minutes`.
-func uptime(d time.Duration) string {
-	if d < 0 {
-		d = 0
-	}
-	m := int(d / time.Minute)
-	unit := func(n int, name string) string {
-		if n == 1 {
-			return fmt.Sprintf("%d %s", n, name)
-		}
-		return fmt.Sprintf("%d %ss", n, name)
-	}
-	return strings.Join([]string{
-		unit(m/(7*24*60), "week"), unit(m/(24*60)%7, "day"), unit(m/60%24, "hour"), unit(m%60, "minute"),
-	}, ", ")
 }

@@ -14,7 +14,8 @@ const (
 	saveNotSaved     = "Configuration is not saved!"
 	saveValidating   = "Validating file. Please wait..."
 	saveDone         = "Saved the current configuration to mainboard device successfully."
-	saveBadFileName  = "The file name is invalid(does not end with .cfg)!"
+	saveBadFileName  = "The file name is invalid(does not end with .cfg)."
+	askYesOrNo       = "Before pressing ENTER you must choose 'YES' or 'NO'[Y/N]:"
 )
 
 // runSave is `save [FILE] [force]`: with force, or with a file named on the
@@ -22,6 +23,9 @@ const (
 func runSave(e *invocation) error {
 	file := defaultSaveFile
 	if e.has("file") {
+		if err := checkCfgName(e, e.arg("file")); err != nil {
+			return err
+		}
 		file = bareFileName(e.arg("file"))
 	}
 	if !e.has("force") && !e.has("file") {
@@ -64,7 +68,7 @@ func (e *invocation) saveFileDialogue() (file string, ok bool, err error) {
 	file = defaultSaveFile
 	if answer != "" {
 		if !validCfgName(answer) {
-			return "", false, failure(saveBadFileName)
+			return "", false, &cliError{kind: errPlain, msg: saveBadFileName}
 		}
 		file = bareFileName(answer)
 	}
@@ -97,10 +101,11 @@ func (e *invocation) notSaved(inputErr error) error {
 	return nil
 }
 
-// askYesNo asks until the answer is Y or N (any case), as Comware does.
+// askYesNo asks until the answer is Y or N (any case); after any other
+// answer (an empty one included) it asks again as Comware does.
 func (e *invocation) askYesNo(question string) (bool, error) {
-	for {
-		answer, err := e.ask(question)
+	for prompt := question; ; prompt = askYesOrNo {
+		answer, err := e.ask(prompt)
 		if err != nil {
 			return false, err
 		}
@@ -111,4 +116,17 @@ func (e *invocation) askYesNo(question string) (bool, error) {
 			return false, nil
 		}
 	}
+}
+
+// checkCfgName refuses a file name typed on the `save` line: one that does
+// not end with .cfg gets Comware's line; another bad one (a path, a
+// character a file name may not hold) is Wrong parameter.
+func checkCfgName(e *invocation, name string) error {
+	switch {
+	case validCfgName(name):
+		return nil
+	case !strings.HasSuffix(strings.ToLower(name), ".cfg"):
+		return &cliError{kind: errPlain, msg: saveBadFileName}
+	}
+	return e.wrongParameter("file")
 }

@@ -82,6 +82,7 @@ func ssh2AlgorithmLines(cfg config.Config, indent string) string {
 func displaySSHServer(leaf func(*node, handler) *node) *node {
 	return kw("ssh", "Specify SSH (secure shell) configuration information",
 		kw("server", "Specify the server attribute",
+			leaf(kw("session", "Display SSH server sessions"), runDisplaySSHServerSession), // cmd_device.go
 			leaf(kw("status", "Display SSH server status"), runDisplaySSHServerStatus)))
 }
 
@@ -108,7 +109,7 @@ func runDisplaySSHServerStatus(e *invocation) error {
 	e.printf(" SSH server key generating interval : 0 hour(s)\n")
 	e.printf(" SSH authentication retries : %d time(s)\n", cfg.SSH.AuthRetries)
 	e.printf(" SFTP server: Disable\n")
-	e.printf(" SFTP Server Idle-Timeout: 10 minute(s)\n")
+	e.printf(" SFTP server Idle-Timeout: 10 minute(s)\n")
 	e.printf(" NETCONF server: Disable\n")
 	e.printf(" SCP server: Disable\n")
 	e.out.WriteString(ssh2AlgorithmLines(cfg, " "))

@@ -57,17 +57,25 @@ func runLineVTY(e *invocation) error {
 	return nil
 }
 
-// runLocalUser creates the user if needed and enters its view.
+// runLocalUser creates the user if needed and enters its view; a new user
+// is announced, as on Comware. The change may run more than once: the last
+// run, the one committed, says whether the user was new.
 func runLocalUser(e *invocation) error {
 	name := e.arg("user")
+	added := false
 	err := e.update(func(c *config.Config) error {
-		if _, ok := c.User(name); !ok {
+		_, exists := c.User(name)
+		added = !exists
+		if !exists {
 			c.LocalUsers = append(c.LocalUsers, config.LocalUser{Name: name})
 		}
 		return nil
 	})
 	if err != nil {
 		return err
+	}
+	if added {
+		e.println("New local user added.")
 	}
 	e.s.view = view{kind: viewLocalUser, user: name}
 	return nil

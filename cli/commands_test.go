@@ -14,6 +14,7 @@ import (
 
 	"github.com/netdevd/netdevd/internal/config"
 	"github.com/netdevd/netdevd/internal/password"
+	"github.com/netdevd/netdevd/internal/version"
 )
 
 // configAfter runs lines from user view (all must succeed) and returns the
@@ -268,8 +269,9 @@ func TestDisplays(t *testing.T) {
 	tests := []struct{ line, want string }{
 		{"display clock", "21:33:41 UTC Fri 05/29/2026\n"},
 		{"show clock", "21:33:41 UTC Fri 05/29/2026\n"},
-		{"dis ver", "Comware Software, Version 1.2.3\nCopyright (c) the netdevd authors. All rights reserved.\n" +
-			"NETDEVD-1000 uptime is 0 weeks, 0 days, 1 hour, 2 minutes\nSerial number: SN0001\n"},
+		{"dis ver", "Comware Software, Version 7.1.064, Release " + version.Release() + "\n" +
+			"Copyright (c) the netdevd authors. All rights reserved.\n" +
+			"NETDEVD-1000 uptime is 0 weeks, 0 days, 1 hour, 2 minutes\nLast reboot reason : User reboot\n"},
 		{"display users", "  Idx  Line     Idle       Time              Pid     Type    User            Source\n" +
 			"+ 177  VTY 0    00:00:00   May 29 21:33:41   1011    SSH     admin           192.0.2.7\n" +
 			"  178  VTY 1    00:01:15   May 29 21:33:41   1012    SSH     ops             192.0.2.8\n"},
@@ -277,9 +279,10 @@ func TestDisplays(t *testing.T) {
 			"No.  Host name                 Type  TTL        Query type  Reply data\n" +
 			" 1   ctl.example.com           S     -          A           192.0.2.1\n"},
 		{"display logbuffer | include CLOUD", "%May 29 21:33:41:000 2026 netdevd CLOUD/5/CLOUD_ESTABLISHED: Cloud connection established.\n"},
-		{"display current-configuration", "#\n ip host ctl.example.com 192.0.2.1\n#\nreturn\n"},
-		{"dis cu | exclude #", " ip host ctl.example.com 192.0.2.1\nreturn\n"},
-		{"dis cu | begin ip", " ip host ctl.example.com 192.0.2.1\n#\nreturn\n"},
+		{"display current-configuration", rendered("netdevd", "#\n ip host ctl.example.com 192.0.2.1\n", "")},
+		{"dis cu | exclude #", " version 7.1.064, Release " + version.Release() + "\n sysname netdevd\n" +
+			" ip host ctl.example.com 192.0.2.1\n" + strings.ReplaceAll(lineDefaults, "#\n", "") + "return\n"},
+		{"dis cu | begin ip", " ip host ctl.example.com 192.0.2.1\n" + lineDefaults + "#\nreturn\n"},
 		{"dis cu | inc  ip host", " ip host ctl.example.com 192.0.2.1\n"},
 		{"display dhcp client", "Vlan-interface1 DHCP client information:\n Current state: DISABLED\n"},
 		{"display cloud-management state | include ^Cloud connection state", "Cloud connection state   : Idle\n"},
@@ -311,8 +314,25 @@ func TestDisplayThis(t *testing.T) {
 		t.Errorf("local-user: %q", out)
 	}
 	out, _ = run(t, s, "quit", "line vty 0 63", "idle-timeout 5", "display this")
-	if out != "#\nline vty 0 63\n idle-timeout 5 0\n#\nreturn\n" {
+	if out != "#\nline vty 0 63\n authentication-mode scheme\n user-role network-operator\n idle-timeout 5 0\n#\nreturn\n" {
 		t.Errorf("line: %q", out)
+	}
+	// The range as entered, not the whole set of lines.
+	out, _ = run(t, s, "quit", "line vty 0 4", "display this")
+	if out != "#\nline vty 0 4\n authentication-mode scheme\n user-role network-operator\n idle-timeout 5 0\n#\nreturn\n" {
+		t.Errorf("line vty 0 4: %q", out)
+	}
+	out, _ = run(t, s, "quit", "line vty 7", "display this")
+	if !strings.HasPrefix(out, "#\nline vty 7\n") {
+		t.Errorf("line vty 7: %q", out)
+	}
+	out, _ = run(t, s, "quit", "line class vty", "display this")
+	if out != "#\nline class vty\n user-role network-operator\n#\nreturn\n" {
+		t.Errorf("line class vty: %q", out)
+	}
+	out, _ = run(t, s, "quit", "line con 0", "display this")
+	if out != "#\nline con 0\n user-role network-admin\n#\nreturn\n" {
+		t.Errorf("line con 0: %q", out)
 	}
 }
 
@@ -364,7 +384,7 @@ func TestDisplayConfigurations(t *testing.T) {
 		t.Errorf("saved: %q", out)
 	}
 	out, _ := run(t, s, "system-view", "sysname R1", "display this")
-	if out != "#\n sysname R1\n#\nreturn\n" {
+	if out != rendered("R1", "", "") {
 		t.Errorf("display this in system view: %q", out)
 	}
 }

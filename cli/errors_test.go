@@ -38,7 +38,8 @@ func TestErrorCarets(t *testing.T) {
 		{nil, "display cloud-management", caret(9+24, incomplete)},
 		{nil, "sysname x", caret(9, unrecognized)}, // system view command in user view
 		{nil, "display dhcp client foo", caret(9+20, unrecognized)},
-		{nil, "save foo", caret(9+5, wrongParam)},
+		{nil, "save foo", "The file name is invalid(does not end with .cfg).\n"},
+		{nil, "save ../x.cfg", caret(9+5, wrongParam)},
 		{nil, "display cu | inc (", caret(9+17, wrongParam)},
 		{nil, "display cu | inc", caret(9+16, incomplete)},
 		{nil, "display cu | foo x", caret(9+13, unrecognized)},

@@ -84,7 +84,7 @@ func TestComplete(t *testing.T) {
 	}{
 		{"dis", []string{"display"}},
 		{"s", []string{"save", "screen-length", "system-view"}},
-		{"display c", []string{"clock", "cloud-management", "current-configuration"}},
+		{"display c", []string{"clock", "cloud-management", "cpu-usage", "current-configuration"}},
 		{"dis cloud ", []string{"state"}},
 		{"sh cl", []string{"clock", "cloud-management"}},
 		{"xyz ", nil},

@@ -62,11 +62,11 @@ func TestInfoCenterLogbufferSize(t *testing.T) {
 		}
 	}
 	run(t, s, "info-center logbuffer size 200")
-	if out, _ := run(t, s, "display current-configuration"); !strings.HasPrefix(out, "#\n info-center logbuffer size 200\n#\n") {
+	if out, _ := run(t, s, "display current-configuration"); !strings.Contains(out, "\n#\n sysname netdevd\n#\n info-center logbuffer size 200\n#\n") {
 		t.Errorf("rendered:\n%s", out)
 	}
 	run(t, s, "sysname R1")
-	if got := Render(d.cfg); !strings.HasPrefix(got, "#\n sysname R1\n#\n info-center logbuffer size 200\n#\n") {
+	if got := Render(d.cfg); !strings.Contains(got, "\n#\n sysname R1\n#\n info-center logbuffer size 200\n#\n") {
 		t.Errorf("render order:\n%s", got)
 	}
 	// user view does not know it

@@ -7,16 +7,21 @@ import (
 	"testing"
 )
 
-// pagedSession has a configuration whose rendering is 12 lines:
-// #, 10 ip host lines, #, return → 13 lines.
+// pagedCommand prints 13 lines in pagedSession: `display dns host`'s six
+// header lines and seven hosts.
+const pagedCommand = "display dns host"
+
 func pagedSession(t *testing.T) (*Session, string) {
-	s, d := newTestSession(admin)
+	s, _ := newTestSession(admin)
 	run(t, s, "system-view")
-	for i := 1; i <= 10; i++ {
+	for i := 1; i <= 7; i++ {
 		run(t, s, fmt.Sprintf("ip host h%d 192.0.2.%d", i, i))
 	}
-	run(t, s, "return")
-	return s, Render(d.cfg)
+	out, _ := run(t, s, "return", pagedCommand)
+	if n := strings.Count(out, "\n"); n != 13 {
+		t.Fatalf("%s prints %d lines, not 13:\n%s", pagedCommand, n, out)
+	}
+	return s, out
 }
 
 func TestPager(t *testing.T) {
@@ -40,7 +45,7 @@ func TestPager(t *testing.T) {
 	}
 	for _, tt := range tests {
 		term := &fakeTerminal{rows: 4, keys: []byte(tt.keys)}
-		if !s.Execute(context.Background(), "display current-configuration", term) {
+		if !s.Execute(context.Background(), pagedCommand, term) {
 			t.Fatal("failed")
 		}
 		if got := term.out.String(); got != tt.want {
@@ -50,29 +55,29 @@ func TestPager(t *testing.T) {
 	// screen-length disable: everything at once, no keys read.
 	run(t, s, "screen-length disable")
 	term := &fakeTerminal{rows: 4}
-	s.Execute(context.Background(), "display current-configuration", term)
+	s.Execute(context.Background(), pagedCommand, term)
 	if term.out.String() != full {
 		t.Errorf("screen-length disable still pages: %q", term.out.String())
 	}
 	run(t, s, "undo screen-length disable")
 	term = &fakeTerminal{rows: 4, keys: []byte("q")}
-	s.Execute(context.Background(), "display current-configuration", term)
+	s.Execute(context.Background(), pagedCommand, term)
 	if !strings.HasSuffix(term.out.String(), more+erase) {
 		t.Errorf("undo screen-length disable does not page: %q", term.out.String())
 	}
 	// Rows 0 (batch): never pages.
 	term = &fakeTerminal{}
-	s.Execute(context.Background(), "display current-configuration", term)
+	s.Execute(context.Background(), pagedCommand, term)
 	if term.out.String() != full {
 		t.Errorf("rows 0 pages")
 	}
 }
 
 func TestPagerShortOutput(t *testing.T) {
-	s, _ := newTestSession(admin)
+	s, d := newTestSession(admin)
 	term := &fakeTerminal{rows: 24}
 	s.Execute(context.Background(), "display current-configuration", term)
-	if term.out.String() != "#\nreturn\n" {
+	if term.out.String() != Render(d.cfg) {
 		t.Errorf("got %q", term.out.String())
 	}
 }

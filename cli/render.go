@@ -10,23 +10,27 @@ import (
 // Render writes cfg in Comware's file layout: `#` first, sections separated
 // by `#` lines, global commands indented one space, view blocks at column 0
 // with their commands indented, only non-default settings, `return` last.
-// Sections, in this fixed order, appear only when they hold something:
-// sysname; info-center; DNS (dns server, ip host); interface Vlan-interface1; SSH server;
-// line vty 0 63; archive; one block per ACL (ascending numbers, cmd_acl.go);
-// one block per local user (in creation order);
-// cloud-management (just before return, as cloud-management.md asks).
+// As on Comware, a few sections are always there: the software version
+// (cmd_version.go; replay skips it), the sysname, and the line sections with
+// their defaults (cmd_lines.go). Sections, in this fixed order, appear only
+// when they hold something: version; sysname; info-center; DNS (dns server,
+// ip host); interface Vlan-interface1; SSH server; line class console, line
+// class vty, line con 0, line vty 0 63; archive; one block per ACL
+// (ascending numbers, cmd_acl.go); one block per local user (in creation
+// order); cloud-management (just before return, as cloud-management.md asks).
 func Render(cfg config.Config) string {
 	var b strings.Builder
 	b.WriteString("#\n")
 	sections := [][]string{
+		versionSection(), // cmd_version.go
 		sysnameSection(cfg),
 		infoCenterSection(cfg),
 		dnsSection(cfg),
 		vlanInterfaceBlock(cfg, false),
 		sshSection(cfg),
-		lineBlock(cfg, false),
-		archiveSection(cfg),
 	}
+	sections = append(sections, lineSections(cfg)...) // cmd_lines.go
+	sections = append(sections, archiveSection(cfg))
 	sections = append(sections, aclBlocks(cfg)...) // cmd_acl.go
 	for _, u := range cfg.LocalUsers {
 		sections = append(sections, localUserBlock(u))
@@ -50,10 +54,8 @@ func renderBlock(lines []string) string {
 	return "#\n" + strings.Join(lines, "\n") + "\n#\nreturn\n"
 }
 
+// sysnameSection is always there, as on Comware.
 func sysnameSection(cfg config.Config) []string {
-	if cfg.Sysname == config.DefaultSysname {
-		return nil
-	}
 	return []string{" sysname " + cfg.Sysname}
 }
 
@@ -93,21 +95,6 @@ func sshSection(cfg config.Config) []string {
 		lines = append(lines, fmt.Sprintf(" ssh server acl %d", cfg.SSH.ACL))
 	}
 	return append(lines, ssh2Lines(cfg)...) // cmd_ssh2.go
-}
-
-func lineBlock(cfg config.Config, always bool) []string {
-	var children []string
-	v := cfg.VTY
-	if v.AuthMode != "" && v.AuthMode != "scheme" {
-		children = append(children, " authentication-mode "+v.AuthMode)
-	}
-	if v.UserRole != "" {
-		children = append(children, " user-role "+string(v.UserRole))
-	}
-	if v.IdleMinutes != config.DefaultIdleMinutes || v.IdleSeconds != config.DefaultIdleSeconds {
-		children = append(children, fmt.Sprintf(" idle-timeout %d %d", v.IdleMinutes, v.IdleSeconds))
-	}
-	return block("line vty 0 63", children, always)
 }
 
 // localUserBlock is always shown: the user exists even with no attributes.

@@ -131,7 +131,7 @@ func TestRenderReplayRoundTrip(t *testing.T) {
 }
 
 func TestRenderLayout(t *testing.T) {
-	if got := Render(config.Default()); got != "#\nreturn\n" {
+	if got := Render(config.Default()); got != rendered("netdevd", "", "") {
 		t.Errorf("default: %q", got)
 	}
 	s, d := newTestSession(admin)

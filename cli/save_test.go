@@ -28,9 +28,10 @@ func TestSaveDialogue(t *testing.T) {
 		{"yes, overwrite", true, []string{"Y", "", "y"}, qSure + "Y\n" + qFile + "\n" + qOverwrite + "y\n" + saved, true, []string{"startup.cfg"}},
 		{"no", true, []string{"n"}, qSure + "n\nConfiguration is not saved!\n", true, nil},
 		{"no overwrite", true, []string{"y", "", "N"}, qSure + "y\n" + qFile + "\n" + qOverwrite + "N\nConfiguration is not saved!\n", true, nil},
-		{"re-ask", false, []string{"maybe", "", "y", ""}, qSure + "maybe\n" + qSure + "\n" + qSure + "y\n" + qFile + "\n" + saved, true, []string{"startup.cfg"}},
+		{"re-ask", false, []string{"maybe", "", "y", ""}, qSure + "maybe\n" + askYesOrNo + "\n" + askYesOrNo + "y\n" + qFile + "\n" + saved, true, []string{"startup.cfg"}},
+		{"empty answer", false, []string{"", "y", ""}, qSure + "\nBefore pressing ENTER you must choose 'YES' or 'NO'[Y/N]:y\n" + qFile + "\n" + saved, true, []string{"startup.cfg"}},
 		{"other file", false, []string{"y", "flash:/backup.cfg"}, qSure + "y\n" + qFile + "flash:/backup.cfg\n" + saved, true, []string{"backup.cfg"}},
-		{"bad file", false, []string{"y", "backup.txt"}, qSure + "y\n" + qFile + "backup.txt\n" + " % The file name is invalid(does not end with .cfg)!\n", false, nil},
+		{"bad file", false, []string{"y", "backup.txt"}, qSure + "y\n" + qFile + "backup.txt\n" + "The file name is invalid(does not end with .cfg).\n", false, nil},
 		{"input ends", false, nil, qSure + "Configuration is not saved!\n", false, nil},
 	}
 	for _, tt := range tests {

@@ -20,7 +20,9 @@ const (
 	viewVlanInterface
 	viewLocalUser
 	viewLine
-	viewACL // `acl basic N` (cmd_acl.go)
+	viewACL       // `acl basic N` (cmd_acl.go)
+	viewLineClass // `line class { console | vty }` (cmd_lines.go)
+	viewLineCon   // `line con 0` (cmd_lines.go)
 )
 
 // view is where a session is: the view and, for sub-views, which object.
@@ -29,6 +31,7 @@ type view struct {
 	user  string // local-user view: the user's name
 	lines string // line view: the range as typed, "0-63"
 	acl   int    // ACL view: the ACL's number
+	class string // line class view: "console" or "vty"
 }
 
 // historySize is Comware's default history buffer size.
@@ -86,6 +89,10 @@ func (s *Session) Prompt(ctx context.Context) string {
 		return "[" + s.sysname + "-line-vty" + s.view.lines + "]"
 	case viewACL:
 		return aclPrompt(s.sysname, s.view.acl)
+	case viewLineClass:
+		return lineClassPrompt(s.sysname, s.view.class)
+	case viewLineCon:
+		return lineConPrompt(s.sysname)
 	}
 	return "<" + s.sysname + ">"
 }

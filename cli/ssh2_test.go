@@ -137,7 +137,7 @@ func TestDisplaySSHServerStatus(t *testing.T) {
 		" SSH server key generating interval : 0 hour(s)\n" +
 		" SSH authentication retries : 3 time(s)\n" +
 		" SFTP server: Disable\n" +
-		" SFTP Server Idle-Timeout: 10 minute(s)\n" +
+		" SFTP server Idle-Timeout: 10 minute(s)\n" +
 		" NETCONF server: Disable\n" +
 		" SCP server: Disable\n" +
 		" Key exchange algorithms: mlkem768x25519-sha256 curve25519-sha256 dh-group14-sha256\n" +

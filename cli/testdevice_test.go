@@ -27,6 +27,7 @@ type fakeDevice struct {
 	debug     device.DebugSwitches
 	logs      chan logbuf.Entry
 	deny      bool // every call returns ErrPermission
+	reboots   int  // Reboot calls (testdevice_system_test.go)
 }
 
 func newFakeDevice() *fakeDevice {
@@ -82,11 +83,6 @@ func (d *fakeDevice) FileExists(ctx context.Context, file string) (bool, error) 
 
 func (d *fakeDevice) SavedConfiguration(ctx context.Context) (string, error) {
 	return d.files["startup.cfg"], nil
-}
-
-func (d *fakeDevice) Version(ctx context.Context) (device.VersionInfo, error) {
-	return device.VersionInfo{Software: "1.2.3", Model: "NETDEVD-1000", Serial: "SN0001",
-		BootTime: testNow.Add(-62 * time.Minute)}, nil
 }
 
 func (d *fakeDevice) CloudStatus(ctx context.Context) (device.CloudStatus, error) {

@@ -28,6 +28,8 @@ func buildGrammars() map[viewKind]viewGrammar {
 		viewLocalUser:     {root: withCommon(localUserCommands(), false), header: "Local user view commands:"},
 		viewLine:          {root: withCommon(lineCommands(), false), header: "Line view commands:"},
 		viewACL:           {root: withCommon(aclViewCommands(), false), header: "IPv4 basic ACL view commands:"},
+		viewLineClass:     {root: withCommon(fixedRoleCommands(), false), header: "Line class view commands:"},
+		viewLineCon:       {root: withCommon(fixedRoleCommands(), false), header: "Console line view commands:"},
 	}
 }
 
@@ -63,7 +65,7 @@ func displayCommand() *node {
 		n.run, n.operator, n.filter = h, true, true
 		return n
 	}
-	return kw("display", "Display current system information",
+	display := kw("display", "Display current system information",
 		displayACL(leaf), // cmd_acl.go
 		leaf(kw("clock", "System clock information"), runDisplayClock),
 		kw("archive", "Archive information",
@@ -84,8 +86,9 @@ func displayCommand() *node {
 		displaySSHServer(leaf), displaySSH2(leaf), // cmd_ssh2.go
 		leaf(kw("this", "Display the configuration of the current view"), runDisplayThis),
 		leaf(kw("users", "User terminal interface information"), runDisplayUsers),
-		leaf(kw("version", "System hardware and software version information"), runDisplayVersion),
 	).forAll()
+	display.next = append(display.next, systemDisplays(leaf)...) // cmd_device.go
+	return display
 }
 
 // saveCommand is `save [force]` and `save FILE [force]`.
@@ -93,7 +96,7 @@ func saveCommand() *node {
 	force := func() *node {
 		return (&node{keyword: "force", name: "force", help: "Save without confirmation"}).does(runSave)
 	}
-	file := val("file", text(5, 255, validCfgName), "Name of the file the configuration is saved to (*.cfg)", force()).does(runSave)
+	file := val("file", text(1, 255, nil), "Name of the file the configuration is saved to (*.cfg)", force()).does(runSave)
 	return kw("save", "Save current configuration", force(), file).does(runSave)
 }
 
@@ -104,6 +107,7 @@ func userCommands() []*node {
 	}
 	return []*node{
 		archiveUserCommand(), backupCommand(), restoreCommand(),
+		dirCommand(), rebootCommand(), // cmd_device.go
 		kw("reset", "Reset operation",
 			kw("cloud-management", "Cloud management configuration",
 				kw("tunnel", "Re-establish the cloud connection").does(runResetCloudTunnel)),

@@ -38,6 +38,7 @@ func systemCommands() []*node {
 				val("name", hostnameValue, "Host name",
 					val("addr", ipv4Addr, "IP address").does(runIPHost)))),
 		kw("line", "Specify the line",
+			lineClassCommand(), lineConCommand(), // cmd_lines.go
 			kw("vty", "Virtual type terminal (VTY) line",
 				val("first", vtyNumberValue, "Number of the first line",
 					val("last", vtyNumberValue, "Number of the last line").does(runLineVTY)).does(runLineVTY))),

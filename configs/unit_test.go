@@ -22,6 +22,7 @@ func TestSystemdUnit(t *testing.T) {
 	for _, want := range []string{
 		"ExecStart=/usr/local/bin/netdevd run --data-dir /var/lib/netdevd ",
 		"Restart=on-failure\n",
+		"RestartForceExitStatus=75\n", // daemon.RebootExitCode
 		"StateDirectory=netdevd\n",
 		"CapabilityBoundingSet=CAP_NET_ADMIN CAP_NET_RAW CAP_NET_BIND_SERVICE\n",
 		"AmbientCapabilities=CAP_NET_ADMIN CAP_NET_RAW CAP_NET_BIND_SERVICE\n",

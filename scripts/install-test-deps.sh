@@ -2,7 +2,7 @@
 # Installs what the tests need and the Go toolchain does not bring: dnsmasq
 # (zero-touch end-to-end), OpenSSH client and server (SSH tests and the
 # side-by-side baseline), Kea (the shipped Kea example is tested), iproute2 (network namespaces), tmux (driving the
-# OpenSSH client like a person), busybox (udhcpc baseline), Netmiko, lintian
+# OpenSSH client like a person), busybox (udhcpc baseline), Netmiko and TextFSM, lintian
 # (checks the Debian packages), systemd (systemd-analyze verify on the
 # packaged unit; systemd need not run), ssh-audit (audits the SSH server's
 # algorithms) and expect (drives ssh as login scripts do).
@@ -19,6 +19,7 @@ have tmux || need+=(tmux)
 have busybox || need+=(busybox)
 have kea-dhcp4 || need+=(kea-dhcp4-server)
 /usr/bin/python3 -c 'import netmiko' >/dev/null 2>&1 || need+=(python3-netmiko)
+/usr/bin/python3 -c 'import textfsm' >/dev/null 2>&1 || need+=(python3-textfsm)
 have lintian || need+=(lintian)
 have systemd-analyze || need+=(systemd)
 have ssh-audit || need+=(ssh-audit)

@@ -109,6 +109,7 @@ func (s *Server) publicKeyHandler(ctx ssh.Context, user string, key ssh.PublicKe
 // decided (for public keys, after the signature was checked).
 func (s *Server) authResult(tc *trackedConn, meta gossh.ConnMetadata, method string, err error) {
 	user := meta.User()
+	countAttempt(tc, method, err)
 	if s.partialSuccess(tc, meta, method, err) { // twofactor.go
 		return
 	}
@@ -148,4 +149,17 @@ func (s *Server) authResult(tc *trackedConn, meta gossh.ConnMetadata, method str
 		tc.mu.Unlock()
 		s.zl.Debug("ssh public key refused", zap.String("user", user), zap.String("source", tc.src))
 	}
+}
+
+// countAttempt counts an authentication attempt of the connection: each
+// password or keyboard-interactive answer, and an accepted key. The "none"
+// probe and keys a client offers in turn and the server refuses are not
+// attempts (`display ssh server session`: Retries).
+func countAttempt(tc *trackedConn, method string, err error) {
+	if method == "none" || method == "publickey" && err != nil {
+		return
+	}
+	tc.mu.Lock()
+	tc.attempts++
+	tc.mu.Unlock()
 }

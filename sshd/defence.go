@@ -279,6 +279,7 @@ type trackedConn struct {
 	reason        string // why the last password attempt failed
 	loggedFail    bool
 	keyFailedUser string
+	attempts      int // authentication attempts (display ssh server session)
 	closeOnce     sync.Once
 }
 

@@ -356,7 +356,7 @@ func (s *Server) Sessions() []device.VTYSession {
 		}
 		out = append(out, device.VTYSession{
 			Idx: v.idx, Line: v.line(), Idle: idle, Since: v.since, Pid: int(v.pid.Load()),
-			Type: "SSH", User: v.user, Source: v.source,
+			Type: "SSH", User: v.user, Source: v.source, Cipher: v.conn.cipher, AuthAttempts: v.conn.attempts,
 		})
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].Idx < out[j].Idx })
@@ -371,6 +371,32 @@ type vty struct {
 	since     time.Time
 	lastInput atomic.Int64 // unix nanoseconds, from the server's clock
 	pid       atomic.Int64
+	conn      connInfo
+}
+
+// connInfo is what `display ssh server session` shows of a session's
+// connection: the cipher the server sends with and the login's
+// authentication attempts.
+type connInfo struct {
+	cipher   string
+	attempts int
+}
+
+// connInfoOf reads them from the session's connection.
+func connInfoOf(sess ssh.Session, tc *trackedConn) connInfo {
+	var ci connInfo
+	// The *ServerConn's embedded Conn is the connection that knows them.
+	if sc, ok := sess.Context().Value(ssh.ContextKeyConn).(*gossh.ServerConn); ok {
+		if c, ok := sc.Conn.(gossh.AlgorithmsConnMetadata); ok {
+			ci.cipher = c.Algorithms().Write.Cipher
+		}
+	}
+	if tc != nil {
+		tc.mu.Lock()
+		ci.attempts = tc.attempts
+		tc.mu.Unlock()
+	}
+	return ci
 }
 
 func (v *vty) line() string { return fmt.Sprintf("VTY %d", v.idx) }
@@ -378,7 +404,7 @@ func (v *vty) line() string { return fmt.Sprintf("VTY %d", v.idx) }
 func (v *vty) touch(now time.Time) { v.lastInput.Store(now.UnixNano()) }
 
 // takeVTY gives the lowest free VTY line, or nil when all are in use.
-func (s *Server) takeVTY(user, source string) *vty {
+func (s *Server) takeVTY(user, source string, conn connInfo) *vty {
 	now := s.clk.Now()
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -389,7 +415,7 @@ func (s *Server) takeVTY(user, source string) *vty {
 	}
 	for i, v := range s.vtys {
 		if v == nil {
-			v = &vty{idx: i, user: user, source: source, since: now}
+			v = &vty{idx: i, user: user, source: source, since: now, conn: conn}
 			v.touch(now)
 			s.vtys[i] = v
 			s.sessWG.Add(1)

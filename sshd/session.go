@@ -43,7 +43,7 @@ func (s *Server) handleSession(sess ssh.Session) {
 		sess.Exit(1)
 		return
 	}
-	v := s.takeVTY(u.Name, src)
+	v := s.takeVTY(u.Name, src, connInfoOf(sess, tc))
 	if v == nil {
 		fmt.Fprintf(sess, msgTooManyUsers, s.maxSessions)
 		s.zl.Info("ssh session refused: all VTY lines in use", zap.String("user", u.Name), zap.String("source", src))

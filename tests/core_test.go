@@ -11,10 +11,10 @@ import (
 
 func TestExecAndPipedShellSurviveRestart(t *testing.T) {
 	d := startDevice(t, "")
-	out := d.mustExec("display version")
+	out := d.mustExec("display device manuinfo")
 	serial, _ := os.ReadFile(filepath.Join(d.dataDir, "serial"))
-	if !strings.Contains(out, strings.TrimSpace(string(serial))) {
-		t.Fatalf("display version does not show the serial %q:\n%s", serial, out)
+	if !strings.Contains(out, "DEVICE_SERIAL_NUMBER : "+strings.TrimSpace(string(serial))+"\n") {
+		t.Fatalf("display device manuinfo does not show the serial %q:\n%s", serial, out)
 	}
 
 	out = d.pipeShell("system-view\nsysname edge-7\nip host cloud.example.test 127.0.0.1\ncloud-management server domain cloud.example.test\ncloud-management keepalive 30\nreturn\nsave force\nquit\n")

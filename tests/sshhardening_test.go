@@ -221,7 +221,7 @@ func TestSSHClientsWithDefaults(t *testing.T) {
 
 	t.Run("x-crypto-ssh", func(t *testing.T) {
 		out, code := sshExec(t, dialSSH(t, d.sshAddr, "admin", adminPassword), "display version")
-		if code != 0 || !strings.Contains(out, "Serial number: ") {
+		if code != 0 || !strings.Contains(out, "Last reboot reason : ") {
 			t.Errorf("status %d:\n%s", code, out)
 		}
 	})
@@ -229,7 +229,7 @@ func TestSSHClientsWithDefaults(t *testing.T) {
 	t.Run("openssh", func(t *testing.T) {
 		require(t, haveCommand("ssh") && haveCommand("ssh-keygen"), "openssh-client (scripts/install-test-deps.sh)")
 		out, debug, err := openssh(t, d, sshKeyFor(t, d), "display version")
-		if err != nil || !strings.Contains(out, "Serial number: ") {
+		if err != nil || !strings.Contains(out, "Last reboot reason : ") {
 			t.Fatalf("%v\n%s\n%s", err, out, debug)
 		}
 		for _, l := range strings.Split(debug, "\n") {
@@ -262,7 +262,7 @@ func TestSSHClientsWithDefaults(t *testing.T) {
 		defer cancel()
 		out, err := exec.CommandContext(ctx, systemPython, "testdata/paramiko_login.py", host, port, "admin", adminPassword,
 			"display version").CombinedOutput()
-		if err != nil || !strings.Contains(string(out), "STATUS 0\n") || !strings.Contains(string(out), "Serial number: ") {
+		if err != nil || !strings.Contains(string(out), "STATUS 0\n") || !strings.Contains(string(out), "Last reboot reason : ") {
 			t.Fatalf("paramiko: %v\n%s", err, out)
 		}
 		for _, want := range []string{"AGREED HostKey: ssh-ed25519\n", "AGREED MAC: hmac-sha2-"} {

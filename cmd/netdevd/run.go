@@ -2,11 +2,14 @@ package main
 
 import (
 	"context"
+	"errors"
 	"flag"
 	"io"
 	"os"
 	"os/signal"
 	"syscall"
+
+	"go.uber.org/zap"
 
 	"github.com/netdevd/netdevd/cmd/netdevd/daemon"
 	"github.com/netdevd/netdevd/internal/logging"
@@ -41,7 +44,13 @@ func runDaemon(args []string) error {
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, syscall.SIGINT)
 	defer stop()
-	return d.Run(ctx)
+	err = d.Run(ctx)
+	if errors.Is(err, daemon.ErrReboot) {
+		// `reboot`: stopped cleanly; the service manager starts it again.
+		zl.Info("rebooting: exiting for the service manager to restart the daemon", zap.Int("status", daemon.RebootExitCode))
+		return exitCode(daemon.RebootExitCode)
+	}
+	return err
 }
 
 // parseFlags parses and turns a bad flag into one clear line.

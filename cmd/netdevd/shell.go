@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"flag"
+	"fmt"
 	"io"
 	"os"
 	"os/signal"
@@ -32,6 +33,14 @@ func runShell(args []string) error {
 	id, err := c.WhoAmI(ctx)
 	if err != nil {
 		return err
+	}
+	if id == daemon.Console {
+		// The console line is listed in `display users` while this shell runs.
+		if detach, err := c.AttachConsole(ctx, os.Getpid()); err == nil {
+			defer detach()
+		} else {
+			fmt.Fprintf(os.Stderr, "netdevd shell: the console line is not listed in display users: %v\n", err)
+		}
 	}
 	sess := cli.NewSession(c, id)
 	logs := monitorLogs(ctx, c, sess) // monitor.go

@@ -58,6 +58,9 @@ type Configuration interface {
 	Save(ctx context.Context, file string) error
 	// SavedConfiguration returns the text of the startup file as saved.
 	SavedConfiguration(ctx context.Context) (string, error)
+	// Startup is `display startup`: the file this boot loaded and the one
+	// the next boot loads.
+	Startup(ctx context.Context) (StartupInfo, error)
 }
 
 // Cloud is the cloud connection.
@@ -98,6 +101,8 @@ type Flash interface {
 	// RestoreStartup downloads a configuration from an SFTP server and,
 	// when every line of it loads, makes it flash:/startup.cfg.
 	RestoreStartup(ctx context.Context, t SFTPTarget) error
+	// Dir lists flash:'s top directory (`dir`).
+	Dir(ctx context.Context) (FlashListing, error)
 }
 
 // Logs is the log buffer and the debugging switches.
@@ -117,8 +122,12 @@ type Logs interface {
 
 // Sessions is the users logged in.
 type Sessions interface {
-	// Users is `display users`.
+	// Users is `display users`: the console sessions, then the VTY lines.
 	Users(ctx context.Context) ([]VTYSession, error)
+	// AttachConsole holds the console line (CON 0) for the shell with
+	// process id pid until detach is called, so that `display users` lists
+	// it. Only the console may.
+	AttachConsole(ctx context.Context, pid int) (detach func(), err error)
 }
 
 // Security is what the device's defences count.
@@ -130,8 +139,16 @@ type Security interface {
 
 // System is the device itself.
 type System interface {
-	// Version is `display version`.
+	// Version is the device's identity (`display version`, `display device`,
+	// `display device manuinfo`).
 	Version(ctx context.Context) (VersionInfo, error)
+	// Resources is the CPU and memory in use (`display cpu-usage`,
+	// `display memory`).
+	Resources(ctx context.Context) (Resources, error)
+	// Reboot restarts the device from its startup configuration once the
+	// caller's request has ended (`reboot`): a clean shutdown, then the
+	// service manager starts it again.
+	Reboot(ctx context.Context) error
 }
 
 // Message is a failure in the device's own words, such as "The file

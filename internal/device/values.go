@@ -6,12 +6,19 @@ import (
 	"github.com/netdevd/netdevd/internal/config"
 )
 
-// VersionInfo is what `display version` shows.
+// VersionInfo is the device's identity: `display version`, `display
+// device` and `display device manuinfo` (system.go).
 type VersionInfo struct {
 	Software string    `json:"software"`
 	Model    string    `json:"model"`
 	Serial   string    `json:"serial"`
 	BootTime time.Time `json:"boot_time"`
+	// MAC is the device's base MAC address, "02:ab:cd:ef:01:23".
+	MAC string `json:"mac"`
+	// Manufactured is when the device first booted (its serial was made).
+	Manufactured time.Time `json:"manufactured"`
+	// LastReboot is why the device last started: RebootCold or RebootUser.
+	LastReboot string `json:"last_reboot"`
 }
 
 // DNSHost is one line of `display dns host`.
@@ -34,6 +41,10 @@ type VTYSession struct {
 	User    string        `json:"user"`
 	Source  string        `json:"source"`
 	Current bool          `json:"current"` // the session asking; shown with "+"
+	// SSH sessions only (`display ssh server session`): the cipher the
+	// server sends with, and the authentication attempts of the login.
+	Cipher       string `json:"cipher,omitempty"`
+	AuthAttempts int    `json:"auth_attempts,omitempty"`
 }
 
 // ACLMatch is how many SSH connections one ACL rule has matched since the

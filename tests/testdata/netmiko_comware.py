@@ -13,7 +13,7 @@ conn = ConnectHandler(device_type="hp_comware", host=host, port=port, username=u
 prompt = conn.find_prompt()
 print("PROMPT", prompt)
 version = conn.send_command("display version")
-print("VERSION", "Serial" in version or "serial" in version.lower())
+print("VERSION", ", Release " in version and "uptime is" in version)
 out = conn.send_config_set([
     "cloud-management server domain netmiko.example.test",
     "cloud-management backup-server domain backup1.example.test port 20443",

@@ -3,6 +3,7 @@ package daemon
 import (
 	"context"
 	"errors"
+	"net/netip"
 	"os"
 	"path/filepath"
 	"slices"
@@ -92,7 +93,9 @@ func TestReplaceConfiguration(t *testing.T) {
 	d, dev, dir := newArchiveDaemon(t, 5)
 	ctx := context.Background()
 	os.MkdirAll(dir, 0o700)
-	good := "#\n sysname from-file\n#\n dns server 192.0.2.53\n#\nreturn\n"
+	want := config.Default()
+	want.Sysname, want.DNSServers = "from-file", []netip.Addr{netip.MustParseAddr("192.0.2.53")}
+	good := cli.Render(want)
 	os.WriteFile(filepath.Join(dir, "good.cfg"), []byte(good), 0o600)
 	_, v0 := d.Store().Get()
 	if err := dev.ReplaceConfiguration(ctx, "flash:/archive/good.cfg"); err != nil {

@@ -40,8 +40,10 @@ type Options struct {
 	// ShellBinary is the netdevd binary that SSH shell children run
 	// (default: this executable).
 	ShellBinary string
-	Zap         *zap.Logger
-	Clock       clock.Clock
+	// ProcDir is where CPU and memory figures are read ("" = /proc).
+	ProcDir string
+	Zap     *zap.Logger
+	Clock   clock.Clock
 }
 
 // SocketName is the local API socket's name in the data directory.
@@ -62,6 +64,7 @@ type Daemon struct {
 	boot   time.Time
 	tokens tokens
 	debug  debugSwitches // `debugging …` (logs.go)
+	sys    system        // system.go
 
 	features features
 }
@@ -91,6 +94,7 @@ func New(o Options) (*Daemon, error) {
 		store: store.New(config.Default()),
 	}
 	d.log = logbuf.New(logbuf.DefaultSize, o.Zap, o.Clock.Now)
+	d.initSystem() // system.go
 	if err := d.loadStartup(); err != nil {
 		return nil, err
 	}
@@ -121,6 +125,8 @@ func (d *Daemon) loadStartup() error {
 	case err != nil:
 		d.log.Logf("CFG", logbuf.Error, "CFG_LOAD_FAILED", "Cannot read %s: %v; booting with defaults.", StartupFile, err)
 		return nil
+	default:
+		d.sys.bootFile = StartupFile // display startup
 	}
 	ctx := context.Background()
 	start := time.Now()
@@ -210,15 +216,20 @@ func (d *Daemon) Run(ctx context.Context) error {
 		return localapi.Serve(ctx, SocketPath(d.opts.DataDir), backend{d})
 	})
 	run("configuration watcher", d.followConfig)
+	run("cpu sampler", d.sys.cpu.Run)
 	d.log.Logf("SYSTEM", logbuf.Notification, "SYSTEM_READY", "Device %s is up (serial %s).", d.sysname(), d.serial)
-	<-ctx.Done()
+	reboot := d.stopRequested(ctx) // system.go
+	cancel()
 	wg.Wait()
 	select {
 	case err := <-errc:
 		return err
 	default:
-		return nil
 	}
+	if reboot {
+		return ErrReboot
+	}
+	return nil
 }
 
 func (d *Daemon) sysname() string {

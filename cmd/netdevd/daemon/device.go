@@ -12,7 +12,6 @@ import (
 	"github.com/netdevd/netdevd/internal/config"
 	"github.com/netdevd/netdevd/internal/device"
 	"github.com/netdevd/netdevd/internal/logbuf"
-	"github.com/netdevd/netdevd/internal/version"
 )
 
 // callerView is the device as one caller sees it: every write checks the
@@ -91,10 +90,6 @@ func (v callerView) SavedConfiguration(context.Context) (string, error) {
 	return string(b), err
 }
 
-func (v callerView) Version(context.Context) (device.VersionInfo, error) {
-	return device.VersionInfo{Software: version.Version, Model: version.Model, Serial: v.d.serial, BootTime: v.d.boot}, nil
-}
-
 func (v callerView) CloudStatus(context.Context) (device.CloudStatus, error) {
 	return v.d.features.cloudStatus(v.d.clock.Now()), nil
 }
@@ -129,14 +124,6 @@ func (v callerView) DNSHosts(context.Context) ([]device.DNSHost, error) {
 	return hosts, nil
 }
 
-func (v callerView) Users(context.Context) ([]device.VTYSession, error) {
-	users := v.d.features.sessions()
-	for i := range users {
-		users[i].Current = users[i].Line == v.id.Line && users[i].User == v.id.User
-	}
-	return users, nil
-}
-
 func (v callerView) LogBuffer(context.Context) (logbuf.Snapshot, error) {
 	return v.d.log.Snapshot(), nil
 }
@@ -145,13 +132,21 @@ func (v callerView) LogBuffer(context.Context) (logbuf.Snapshot, error) {
 type backend struct{ d *Daemon }
 
 func (b backend) Identify(token string) (device.Identity, error) { return b.d.tokens.identify(token) }
-func (b backend) Device(id device.Identity) device.Device        { return b.d.deviceFor(id) }
-func (b backend) Running() (config.Config, uint64)               { return b.d.store.Get() }
+
+// Device is the device as id sees it; a console request counts as the
+// console's activity (its idle time in `display users`).
+func (b backend) Device(id device.Identity) device.Device {
+	if id == Console {
+		b.d.sys.consoles.touch(b.d.clock.Now())
+	}
+	return b.d.deviceFor(id)
+}
+func (b backend) Running() (config.Config, uint64) { return b.d.store.Get() }
 
 func (b backend) Swap(id device.Identity, base uint64, next config.Config) (uint64, error) {
 	return callerView{d: b.d, id: id}.swap(base, next)
 }
 
 func (b backend) Exec(ctx context.Context, id device.Identity, lines []string) (string, bool) {
-	return cli.RunBatch(ctx, b.d.deviceFor(id), id, lines)
+	return cli.RunBatch(ctx, b.Device(id), id, lines)
 }

@@ -58,29 +58,40 @@ func (c *Client) do(ctx context.Context, method, path string, in, out any) error
 	if err != nil {
 		return err
 	}
+	resp, err := c.send(req)
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	if out == nil {
+		return nil
+	}
+	return json.NewDecoder(resp.Body).Decode(out)
+}
+
+// send makes the request as this client's session and turns a refusal
+// into its error; on success the caller closes the body.
+func (c *Client) send(req *http.Request) (*http.Response, error) {
 	if c.token != "" {
 		req.Header.Set(TokenHeader, c.token)
 	}
 	resp, err := c.http.Do(req)
 	if err != nil {
-		return fmt.Errorf("device daemon not reachable: %w", err)
+		return nil, fmt.Errorf("device daemon not reachable: %w", err)
+	}
+	if resp.StatusCode == http.StatusOK {
+		return resp, nil
 	}
 	defer resp.Body.Close()
-	if resp.StatusCode != http.StatusOK {
-		var e errorBody
-		json.NewDecoder(io.LimitReader(resp.Body, 1<<16)).Decode(&e)
-		switch resp.StatusCode {
-		case http.StatusForbidden:
-			return device.ErrPermission
-		case http.StatusConflict:
-			return store.ErrConflict
-		}
-		return errors.New(e.Error)
+	var e errorBody
+	json.NewDecoder(io.LimitReader(resp.Body, 1<<16)).Decode(&e)
+	switch resp.StatusCode {
+	case http.StatusForbidden:
+		return nil, device.ErrPermission
+	case http.StatusConflict:
+		return nil, store.ErrConflict
 	}
-	if out == nil {
-		return nil
-	}
-	return json.NewDecoder(resp.Body).Decode(out)
+	return nil, errors.New(e.Error)
 }
 
 func (c *Client) get(ctx context.Context, path string, out any) error {

@@ -23,6 +23,7 @@ type fakeBackend struct {
 	unbind []string
 	log    *logbuf.Buffer       // logstream_test.go
 	debug  device.DebugSwitches // logstream_test.go
+	sys    fakeSystem           // system_test.go
 }
 
 var operator = device.Identity{User: "op", Role: config.RoleOperator, Line: "VTY 1"}

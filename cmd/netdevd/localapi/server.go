@@ -55,21 +55,39 @@ func Serve(ctx context.Context, path string, b Backend) error {
 	srv := &http.Server{
 		Handler:           Handler(b),
 		ReadHeaderTimeout: 10 * time.Second,
+		// Requests end with the server: a log stream or a console line
+		// held open returns when the daemon stops.
+		BaseContext: func(net.Listener) context.Context { return ctx },
 		ConnContext: func(ctx context.Context, c net.Conn) context.Context {
 			return context.WithValue(ctx, ctxKey{}, peerUID(c))
 		},
 	}
+	stopped := make(chan struct{})
 	go func() {
+		defer close(stopped)
 		<-ctx.Done()
+		// Answers already made are delivered before the connections close:
+		// the caller of `reboot` gets its reply (the daemon stops once the
+		// request has ended, before the reply is on the wire).
+		sctx, cancel := context.WithTimeout(context.Background(), shutdownGrace)
+		defer cancel()
+		srv.Shutdown(sctx)
 		srv.Close()
 	}()
 	err = srv.Serve(ln)
-	os.Remove(path)
 	if errors.Is(err, http.ErrServerClosed) {
-		return nil
+		<-stopped // the shutdown under way
+		err = nil
+	} else {
+		srv.Close() // the listener failed; the goroutine ends with ctx
 	}
+	os.Remove(path)
 	return err
 }
+
+// shutdownGrace bounds how long a stopping server waits for replies in
+// flight.
+const shutdownGrace = 5 * time.Second
 
 // peerUID is the uid of the process at the other end, -1 if unknown.
 func peerUID(c net.Conn) int {
@@ -111,7 +129,8 @@ func Handler(b Backend) http.Handler {
 	h.registerLogRoutes(mux) // logstream.go
 	mux.HandleFunc("POST /v1/exec", h.exec)
 	registerBackup(mux, h)
-	registerACL(mux, h) // acl.go
+	registerACL(mux, h)    // acl.go
+	registerSystem(mux, h) // system.go
 	return mux
 }
 
