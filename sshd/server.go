@@ -47,9 +47,9 @@ type Options struct {
 	Shell func(id device.Identity, mode string) (cmd *exec.Cmd, cleanup func(), err error)
 	// Exec runs `ssh host "LINE; LINE"` lines in-process as one session and
 	// writes the output.
-	Exec  func(ctx context.Context, id device.Identity, lines []string, out io.Writer) (ok bool)
-	Log *logbuf.Buffer
-	Zap *zap.Logger
+	Exec func(ctx context.Context, id device.Identity, lines []string, out io.Writer) (ok bool)
+	Log  *logbuf.Buffer
+	Zap  *zap.Logger
 	// Clock times the server's policies: VTY idle timeouts, penalties,
 	// one-time codes.
 	Clock clock.Clock
