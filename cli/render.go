@@ -11,7 +11,7 @@ import (
 // by `#` lines, global commands indented one space, view blocks at column 0
 // with their commands indented, only non-default settings, `return` last.
 // Sections, in this fixed order, appear only when they hold something:
-// sysname; info-center; DNS (dns server, ip host); interface Vlan-interface1; SSH server;
+// sysname; info-center; DNS (dns server, ip host); interface Vlan-interface1; ip route-static; SSH server;
 // line vty 0 63; archive; one block per ACL (ascending numbers, cmd_acl.go);
 // one block per local user (in creation order);
 // cloud-management (just before return, as cloud-management.md asks).
@@ -23,6 +23,7 @@ func Render(cfg config.Config) string {
 		infoCenterSection(cfg),
 		dnsSection(cfg),
 		vlanInterfaceBlock(cfg, false),
+		staticRouteSection(cfg), // cmd_network.go
 		sshSection(cfg),
 		lineBlock(cfg, false),
 		archiveSection(cfg),
@@ -71,10 +72,7 @@ func dnsSection(cfg config.Config) []string {
 // vlanInterfaceBlock is the interface block; always is for `display this`,
 // which shows the view's header even when nothing is configured.
 func vlanInterfaceBlock(cfg config.Config, always bool) []string {
-	var children []string
-	if cfg.Vlan1.DHCPAlloc {
-		children = append(children, " ip address dhcp-alloc")
-	}
+	children := ipAddressLine(cfg) // cmd_network.go
 	return block("interface Vlan-interface1", children, always)
 }
 

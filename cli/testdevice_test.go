@@ -26,7 +26,8 @@ type fakeDevice struct {
 	logResets int
 	debug     device.DebugSwitches
 	logs      chan logbuf.Entry
-	deny      bool // every call returns ErrPermission
+	deny      bool        // every call returns ErrPermission
+	net       fakeNetwork // interface, routes, ARP, ping (testdevice_network_test.go)
 }
 
 func newFakeDevice() *fakeDevice {

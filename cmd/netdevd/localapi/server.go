@@ -111,7 +111,8 @@ func Handler(b Backend) http.Handler {
 	h.registerLogRoutes(mux) // logstream.go
 	mux.HandleFunc("POST /v1/exec", h.exec)
 	registerBackup(mux, h)
-	registerACL(mux, h) // acl.go
+	registerACL(mux, h)     // acl.go
+	registerNetwork(mux, h) // network.go
 	return mux
 }
 
