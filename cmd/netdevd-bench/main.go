@@ -46,7 +46,7 @@ type benchConfig struct {
 }
 
 // measurement names, in table order.
-var allMeasurements = []string{"gobench", "config", "failover", "silent", "sshexec", "prompt", "idle", "execflood", "netem", "fleet"}
+var allMeasurements = []string{"gobench", "config", "failover", "silent", "sshexec", "prompt", "idle", "execflood", "netem", "static", "fleet"}
 
 func main() {
 	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
@@ -128,6 +128,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 		{"idle", benchIdle},
 		{"execflood", benchExecFlood},
 		{"netem", benchNetem},
+		{"static", benchStatic}, // staticbench.go
 		{"fleet", benchFleet},
 	}
 	for _, s := range steps {

@@ -1,8 +1,8 @@
 // Package probe sends the device's ping and tracert probes: ICMP echo
 // requests, and UDP datagrams with growing TTLs, whose answers (echo
 // replies, ICMP time exceeded and destination unreachable) come back on a
-// raw ICMP socket. Messages are built and parsed with golang.org/x/net/icmp
-// and ipv4; nothing here encodes a packet by hand.
+// raw ICMP socket. Messages and IPv4 headers are built and parsed with
+// golang.org/x/net/icmp and ipv4; nothing here encodes a packet by hand.
 //
 // A raw socket needs CAP_NET_RAW: root has it, and the systemd unit grants
 // it (configs/netdevd.service). Every socket is opened in the network
@@ -15,6 +15,7 @@ package probe
 
 import (
 	"context"
+	"encoding/binary"
 	"errors"
 
 	"math/rand/v2"
@@ -26,6 +27,7 @@ import (
 
 	"golang.org/x/net/icmp"
 	"golang.org/x/net/ipv4"
+	"golang.org/x/sys/unix"
 
 	"github.com/netdevd/netdevd/internal/clock"
 )
@@ -72,24 +74,23 @@ var ErrNoPermission = errors.New("ping and tracert need CAP_NET_RAW (run as root
 var ErrSourceNotLocal = errors.New("The source IP address is not an address of this device.")
 
 // icmpConn is a raw ICMP socket: it sends ICMP messages and receives every
-// ICMP message addressed to the host, with the TTL it arrived with.
+// ICMP message addressed to the host, with the TTL it arrived with and
+// when it arrived (zero: the caller takes the clock's Now).
 type icmpConn interface {
 	WriteTo(b []byte, dst netip.Addr) error
-	ReadFrom(b []byte) (n, ttl int, src netip.Addr, err error)
+	ReadFrom(b []byte) (n, ttl int, src netip.Addr, at time.Time, err error)
 	Close() error
 }
 
-// udpSender sends tracert's UDP probes from one local port.
-type udpSender interface {
-	Send(b []byte, ttl int, dst netip.AddrPort) error
-	LocalPort() int
-	Close() error
-}
-
-// rawICMP is the kernel's raw socket.
+// rawICMP is the kernel's raw socket. It reads with recvmsg: the datagram
+// comes with its IPv4 header (parsed by x/net/ipv4, for the TTL) and the
+// kernel's receive timestamp (SO_TIMESTAMPNS), so that a round-trip time
+// does not include the wake-up of the reading goroutine, as iputils' ping
+// does not.
 type rawICMP struct {
-	c  *icmp.PacketConn
-	p4 *ipv4.PacketConn
+	c   *net.IPConn
+	buf []byte
+	oob []byte
 }
 
 func listenRawICMP(src netip.Addr) (icmpConn, error) {
@@ -97,7 +98,7 @@ func listenRawICMP(src netip.Addr) (icmpConn, error) {
 	if src.IsValid() {
 		addr = src.String()
 	}
-	c, err := icmp.ListenPacket("ip4:icmp", addr)
+	pc, err := net.ListenPacket("ip4:icmp", addr)
 	switch {
 	case errors.Is(err, syscall.EPERM) || errors.Is(err, syscall.EACCES):
 		return nil, ErrNoPermission
@@ -106,12 +107,23 @@ func listenRawICMP(src netip.Addr) (icmpConn, error) {
 	case err != nil:
 		return nil, err
 	}
-	p4 := c.IPv4PacketConn()
-	if err := p4.SetControlMessage(ipv4.FlagTTL, true); err != nil {
+	c := pc.(*net.IPConn)
+	if err := setTimestamps(c); err != nil {
 		c.Close()
 		return nil, err
 	}
-	return &rawICMP{c: c, p4: p4}, nil
+	return &rawICMP{c: c, buf: make([]byte, 65536), oob: make([]byte, 128)}, nil
+}
+
+// setTimestamps turns on SO_TIMESTAMPNS.
+func setTimestamps(c *net.IPConn) error {
+	rc, err := c.SyscallConn()
+	if err != nil {
+		return err
+	}
+	var serr error
+	err = rc.Control(func(fd uintptr) { serr = unix.SetsockoptInt(int(fd), unix.SOL_SOCKET, unix.SO_TIMESTAMPNS, 1) })
+	return errors.Join(err, serr)
 }
 
 func (r *rawICMP) WriteTo(b []byte, dst netip.Addr) error {
@@ -119,23 +131,50 @@ func (r *rawICMP) WriteTo(b []byte, dst netip.Addr) error {
 	return err
 }
 
-func (r *rawICMP) ReadFrom(b []byte) (int, int, netip.Addr, error) {
-	n, cm, src, err := r.p4.ReadFrom(b)
+// ReadFrom copies the ICMP message (without the IPv4 header) into b.
+func (r *rawICMP) ReadFrom(b []byte) (int, int, netip.Addr, time.Time, error) {
+	for {
+		n, oobn, _, from, err := r.c.ReadMsgIP(r.buf, r.oob)
+		if err != nil {
+			return 0, 0, netip.Addr{}, time.Time{}, err
+		}
+		h, err := ipv4.ParseHeader(r.buf[:n])
+		if err != nil || h.Len > n {
+			continue // not an IPv4 datagram we can read
+		}
+		src, _ := netip.AddrFromSlice(from.IP.To4())
+		return copy(b, r.buf[h.Len:n]), h.TTL, src, receiveTime(r.oob[:oobn]), nil
+	}
+}
+
+// receiveTime is the SO_TIMESTAMPNS control message's time (zero if none).
+func receiveTime(oob []byte) time.Time {
+	msgs, err := unix.ParseSocketControlMessage(oob)
 	if err != nil {
-		return 0, 0, netip.Addr{}, err
+		return time.Time{}
 	}
-	ttl := 0
-	if cm != nil {
-		ttl = cm.TTL
+	for _, m := range msgs {
+		if m.Header.Level != unix.SOL_SOCKET || m.Header.Type != unix.SCM_TIMESTAMPNS {
+			continue
+		}
+		switch len(m.Data) { // struct timespec: 64-bit fields, or 32-bit ones
+		case 16:
+			return time.Unix(int64(binary.NativeEndian.Uint64(m.Data[0:8])), int64(binary.NativeEndian.Uint64(m.Data[8:16])))
+		case 8:
+			return time.Unix(int64(int32(binary.NativeEndian.Uint32(m.Data[0:4]))), int64(int32(binary.NativeEndian.Uint32(m.Data[4:8]))))
+		}
 	}
-	var from netip.Addr
-	if ip, ok := src.(*net.IPAddr); ok {
-		from, _ = netip.AddrFromSlice(ip.IP.To4())
-	}
-	return n, ttl, from, nil
+	return time.Time{}
 }
 
 func (r *rawICMP) Close() error { return r.c.Close() }
+
+// udpSender sends tracert's UDP probes from one local port.
+type udpSender interface {
+	Send(b []byte, ttl int, dst netip.AddrPort) error
+	LocalPort() int
+	Close() error
+}
 
 // udpProbe is tracert's UDP socket; the TTL is set per probe.
 type udpProbe struct {
@@ -186,11 +225,13 @@ func (p *Prober) receive(c icmpConn) *receiver {
 		defer close(r.done)
 		buf := make([]byte, 65536)
 		for {
-			n, ttl, from, err := c.ReadFrom(buf)
+			n, ttl, from, at, err := c.ReadFrom(buf)
 			if err != nil {
 				return // closed
 			}
-			at := p.o.Clock.Now()
+			if at.IsZero() {
+				at = p.o.Clock.Now()
+			}
 			m, err := icmp.ParseMessage(1, buf[:n]) // 1: ICMP for IPv4
 			if err != nil {
 				continue

@@ -139,12 +139,12 @@ func (f *fakeICMP) WriteTo(b []byte, dst netip.Addr) error {
 	return nil
 }
 
-func (f *fakeICMP) ReadFrom(b []byte) (int, int, netip.Addr, error) {
+func (f *fakeICMP) ReadFrom(b []byte) (int, int, netip.Addr, time.Time, error) {
 	select {
 	case pk := <-f.in:
-		return copy(b, pk.b), 60, pk.src, nil
+		return copy(b, pk.b), 60, pk.src, time.Time{}, nil
 	case <-f.closed:
-		return 0, 0, netip.Addr{}, errors.New("closed")
+		return 0, 0, netip.Addr{}, time.Time{}, errors.New("closed")
 	}
 }
 
@@ -290,3 +290,37 @@ func (u *fakeUDP) Send(b []byte, ttl int, dst netip.AddrPort) error {
 }
 func (u *fakeUDP) LocalPort() int { return u.port }
 func (u *fakeUDP) Close() error   { return nil }
+
+// The raw socket hands back the TTL from the IPv4 header and the kernel's
+// receive timestamp.
+func TestRawSocketReadsHeaderAndTimestamp(t *testing.T) {
+	requireRawSocket(t)
+	c, err := listenRawICMP(netip.Addr{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	b, _ := (&icmp.Message{Type: ipv4.ICMPTypeEcho, Body: &icmp.Echo{ID: 4242, Seq: 7, Data: []byte("netdevd")}}).Marshal(nil)
+	before := time.Now()
+	if err := c.WriteTo(b, loopback); err != nil {
+		t.Fatal(err)
+	}
+	buf := make([]byte, 1500)
+	for {
+		n, ttl, src, at, err := c.ReadFrom(buf)
+		if err != nil {
+			t.Fatal(err)
+		}
+		m, err := icmp.ParseMessage(1, buf[:n])
+		if err != nil || m.Type != ipv4.ICMPTypeEchoReply {
+			continue // our own request, seen on lo
+		}
+		if e, ok := m.Body.(*icmp.Echo); !ok || e.ID != 4242 || e.Seq != 7 || string(e.Data) != "netdevd" {
+			continue
+		}
+		if ttl != 64 || src != loopback || at.Before(before.Add(-time.Second)) || at.After(time.Now()) {
+			t.Errorf("ttl %d src %v at %v (sent at %v)", ttl, src, at, before)
+		}
+		return
+	}
+}
