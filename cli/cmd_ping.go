@@ -52,9 +52,14 @@ func validCount(s string) bool {
 	return err == nil && n >= 1 && s[0] != '+'
 }
 
+// validPingHost: a unicast IPv4 address, or a host name that is not an
+// address of another kind (224.0.0.1 is not a name to look up).
 func validPingHost(s string) bool {
-	_, ok := parseIPv4(s)
-	return ok || validHostname(s)
+	if _, err := netip.ParseAddr(s); err == nil {
+		_, ok := parseIPv4(s)
+		return ok
+	}
+	return validHostname(s)
 }
 
 // option is one `-x VALUE` member of a command's option list.

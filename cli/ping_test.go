@@ -79,6 +79,8 @@ func TestPingOptionsAndNames(t *testing.T) {
 		{"ping 198.51.100.10 -c 3", caret(9+19, tooMany)},
 		{"ping -x 1 198.51.100.10", caret(9+5, wrongParam)}, // not an option, not a host name
 		{"ping no.such.name", " % Failed to resolve host name no.such.name.\n"},
+		{"ping 224.0.0.1", caret(9+5, wrongParam)},
+		{"tracert 255.255.255.255", caret(9+8, wrongParam)},
 	}
 	for _, tt := range tests {
 		if out, ok := run(t, s, tt.line); ok || out != tt.want {

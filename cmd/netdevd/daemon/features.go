@@ -113,7 +113,7 @@ func (d *Daemon) onLease(l dhcpopt.LeaseInfo) {
 // telemetry is the device's part of each telemetry report.
 func (d *Daemon) telemetry() map[string]any {
 	t := map[string]any{"uptime": int64(d.clock.Now().Sub(d.boot).Seconds())}
-	if st := d.features.dhcp.Status(); st.Addr.IsValid() {
+	if st := d.features.net.Interface(); st.Addr.IsValid() { // static or leased
 		t["vlan_interface1_address"] = st.Addr.String()
 	}
 	return t
