@@ -11,6 +11,7 @@ package tests
 //	dev (netdevd, 10.78.0.2/24) ── gw (10.78.0.1 | 198.51.100.1, forwarding) ── ctl (198.51.100.10: cloudsim, DNS)
 
 import (
+	"context"
 	"fmt"
 	"io"
 	"net"
@@ -100,11 +101,13 @@ user=root
 		"--tls-dir", s.tlsDir, "--serial", s.serial, "--domain", staticDomain, "--log-level", "warn")
 }
 
-// startDevice boots netdevd on the device's end of the veth with the
-// unit's capabilities only.
+// startDevice boots netdevd, built with -race, on the device's end of the
+// veth with the unit's capabilities only.
 func (s *staticSite) startDevice(dataDir string) *device {
 	s.t.Helper()
-	return startWrappedDeviceInNetns(s.t, s.dev, unitCaps, dataDir, "--vlan-interface1", s.devIf,
+	_, err := os.Stat(bin("netdevd-race"))
+	require(s.t, err == nil, "bin/netdevd-race (make test builds it)")
+	return startWrappedDeviceInNetns(s.t, s.dev, unitCaps, "netdevd-race", dataDir, "--vlan-interface1", s.devIf,
 		"--ca-file", filepath.Join(s.tlsDir, "ca.pem"), "--serial", s.serial, "--admin-password-file", s.pw)
 }
 
@@ -280,6 +283,7 @@ func TestBringUpWithoutDHCP(t *testing.T) {
 		t.Errorf("ping over SSH exec: %d\n%s", code, out)
 	}
 	checkNetworkDisplays(t, d)
+	t.Run("netmiko", func(t *testing.T) { netmikoReadsNetwork(t, s, d) })
 
 	// Behind the device's back: the address goes, the daemon puts it back.
 	ip(t, "-n", s.dev, "addr", "del", staticDevAddr+"/24", "dev", s.devIf)
@@ -291,6 +295,7 @@ func TestBringUpWithoutDHCP(t *testing.T) {
 	// A restart from startup.cfg, with the kernel wiped meanwhile, puts
 	// address and route back.
 	d.stop()
+	checkNoRace(t, d)
 	ip(t, "-n", s.dev, "addr", "flush", "dev", s.devIf)
 	ip(t, "-n", s.dev, "route", "flush", "proto", "78")
 	if !s.kernelMatches(false) {
@@ -316,6 +321,48 @@ func TestBringUpWithoutDHCP(t *testing.T) {
 		}
 	}
 	waitFor(t, 20*time.Second, "address and route removed", func() bool { return s.kernelMatches(false) })
+	d.stop()
+	checkNoRace(t, d)
+}
+
+// checkNoRace: the race detector found nothing in a stopped daemon.
+func checkNoRace(t *testing.T, d *device) {
+	t.Helper()
+	if strings.Contains(d.stderr.String(), "DATA RACE") {
+		t.Errorf("the daemon raced:\n%s", d.stderr)
+	}
+}
+
+// netmikoReadsNetwork: Netmiko's hp_comware driver, run in the device's
+// namespace, reads the network displays and runs ping (its prompt
+// detection must survive them).
+func netmikoReadsNetwork(t *testing.T, s *staticSite, d *device) {
+	require(t, exec.Command(systemPython, "-c", "import netmiko").Run() == nil, "python3-netmiko (scripts/install-test-deps.sh)")
+	host, port, _ := net.SplitHostPort(d.sshAddr)
+	ctx, cancel := context.WithTimeout(context.Background(), 120*time.Second)
+	defer cancel()
+	out, err := exec.CommandContext(ctx, "ip", "netns", "exec", s.dev, systemPython, "testdata/netmiko_network.py",
+		host, port, "admin", adminPassword, staticCtl).CombinedOutput()
+	if err != nil {
+		t.Fatalf("netmiko: %v\n%s", err, out)
+	}
+	section := func(cmd string) string {
+		_, after, _ := strings.Cut(string(out), "BEGIN "+cmd+"\n")
+		body, _, _ := strings.Cut(after, "END "+cmd+"\n")
+		return body
+	}
+	for cmd, want := range map[string]*regexp.Regexp{
+		"display interface brief":            regexp.MustCompile(`(?m)^Vlan1 +UP +UP +` + regexp.QuoteMeta(staticDevAddr) + `$`),
+		"display interface Vlan-interface 1": regexp.MustCompile(`(?m)^Current state: UP$`),
+		"display ip interface brief":         regexp.MustCompile(`(?m)^Vlan1 +up +up +` + regexp.QuoteMeta(staticDevAddr)),
+		"display ip routing-table":           regexp.MustCompile(`(?m)^0\.0\.0\.0/0 +Static +60 `),
+		"display arp":                        regexp.MustCompile(`(?m)^` + regexp.QuoteMeta(staticGwDev) + ` `),
+		"ping -c 3 " + staticCtl:             regexp.MustCompile(`3 packet\(s\) transmitted, 3 packet\(s\) received, 0\.0% packet loss`),
+	} {
+		if !want.MatchString(section(cmd)) {
+			t.Errorf("netmiko %q: no %s in:\n%s", cmd, want, section(cmd))
+		}
+	}
 }
 
 // checkUnitCaps: the daemon has exactly the unit's capabilities
