@@ -169,7 +169,9 @@ func InterfaceDetail(st device.InterfaceStatus) string {
 	p("Line protocol state: %s", upDown(lineProtocolUp(st)))
 	p("Description: %s", st.Description)
 	p("Bandwidth: 1000000 kbps")
-	p("Maximum transmission unit: %d", st.MTU)
+	if st.MTU > 0 { // unknown without a Linux interface
+		p("Maximum transmission unit: %d", st.MTU)
+	}
 	switch st.AddrOrigin {
 	case device.AddrDHCP:
 		p("Internet address: %s (DHCP-allocated)", st.Addr)
