@@ -264,8 +264,8 @@ func TestACLHelp(t *testing.T) {
 	}
 	run(t, s, "acl basic 2000")
 	for _, tt := range []struct{ line, want string }{
-		{"", "IPv4 basic ACL view commands:\n  display  Display current system information\n  quit     Exit from current command view\n" +
-			"  return   Exit to User View\n  rule     Specify an ACL rule\n  save     Save current configuration\n  undo     Cancel current setting\n"},
+		{"", "IPv4 basic ACL view commands:\n  display  Display current system information\n  ping     Ping function\n  quit     Exit from current command view\n" +
+			"  return   Exit to User View\n  rule     Specify an ACL rule\n  save     Save current configuration\n  tracert  Tracert function\n  undo     Cancel current setting\n"},
 		{"rule ", "  INTEGER<0-65534>  ID of the ACL rule\n  deny              Specify matched packets to deny\n  permit            Specify matched packets to permit\n"},
 		{"rule 5 permit ", "  source  Specify a source address\n  <cr>\n"},
 		{"rule permit source ", "  X.X.X.X  Source IP address\n  any      Any source IP address\n"},

@@ -112,7 +112,5 @@ var (
 	runUndoSSHRetries = setter(func(e *invocation, c *config.Config) { c.SSH.AuthRetries = config.DefaultSSHAuthRetries })
 	runSSHTimeout     = setter(func(e *invocation, c *config.Config) { c.SSH.AuthTimeout = e.number("n") })
 	runUndoSSHTimeout = setter(func(e *invocation, c *config.Config) { c.SSH.AuthTimeout = config.DefaultSSHAuthTimeout })
-
-	runDHCPAlloc     = setter(func(e *invocation, c *config.Config) { c.Vlan1.DHCPAlloc = true })
-	runUndoDHCPAlloc = setter(func(e *invocation, c *config.Config) { c.Vlan1.DHCPAlloc = false })
+	// ip address dhcp-alloc: cmd_network.go
 )

@@ -96,16 +96,27 @@ func ManuinfoText(v device.VersionInfo, loc *time.Location) string {
 	return " Slot 1 CPU 0:\n" +
 		field("DEVICE_NAME", v.Model) +
 		field("DEVICE_SERIAL_NUMBER", v.Serial) +
-		field("MAC_ADDRESS", comwareMAC(v.MAC)) +
+		field("MAC_ADDRESS", manuinfoMAC(v.MAC)) +
 		field("MANUFACTURING_DATE", v.Manufactured.In(loc).Format("2006-01-02")) +
 		field("VENDOR_NAME", vendorName)
 }
 
-// comwareMAC writes a MAC address as Comware does: 02AB-CDEF-0123.
-func comwareMAC(mac string) string {
-	hex := strings.ToUpper(strings.NewReplacer(":", "", "-", "", ".", "").Replace(mac))
-	if len(hex) != 12 {
+// manuinfoMAC writes a MAC address as `display device manuinfo` does,
+// upper case: 02AB-CDEF-0123; NONE when there is none.
+func manuinfoMAC(mac string) string {
+	grouped, ok := groupMAC(mac)
+	if !ok {
 		return "NONE"
 	}
-	return hex[0:4] + "-" + hex[4:8] + "-" + hex[8:12]
+	return strings.ToUpper(grouped)
+}
+
+// groupMAC writes a MAC address (any of the usual separators) in
+// Comware's groups of four, lower case: 02ab-cdef-0123.
+func groupMAC(mac string) (string, bool) {
+	hex := strings.ToLower(strings.NewReplacer(":", "", "-", "", ".", "").Replace(mac))
+	if len(hex) != 12 {
+		return "", false
+	}
+	return hex[0:4] + "-" + hex[4:8] + "-" + hex[8:12], true
 }

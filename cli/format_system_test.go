@@ -114,8 +114,8 @@ func TestManuinfoFormat(t *testing.T) {
 	if got := ManuinfoText(v, time.FixedZone("UTC+8", 8*3600)); !strings.Contains(got, "MANUFACTURING_DATE   : 2026-03-15\n") {
 		t.Errorf("local date:\n%s", got)
 	}
-	if comwareMAC("") != "NONE" {
-		t.Errorf("no MAC: %q", comwareMAC(""))
+	if manuinfoMAC("") != "NONE" {
+		t.Errorf("no MAC: %q", manuinfoMAC(""))
 	}
 }
 

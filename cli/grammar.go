@@ -39,6 +39,12 @@ type node struct {
 	// one space (invocation.words).
 	many  bool
 	taken []string // members of a `many` list typed already (never matched again)
+
+	// option marks a keyword member of a `many` list that takes one value
+	// (`ping -c COUNT`): the walk goes on to the value, then to the members
+	// not typed yet. A value child of a `many` node (ping's HOST) ends the
+	// list.
+	option bool
 }
 
 // handler runs a parsed command.

@@ -21,6 +21,7 @@ type walkResult struct {
 	secrets []token
 	pipe    int // index in toks of a `|` that starts an output filter, or -1
 	toks    []token
+	resume  *node // after an option's value, the rest of its `many` list
 }
 
 // walk resolves toks from root as far as they go. A `|` after a complete
@@ -52,8 +53,13 @@ func walk(root *node, toks []token) (walkResult, *cliError) {
 		}
 		from := w.at
 		w.record(next, t)
-		if from.many {
+		switch {
+		case from.many && next.option:
+			w.resume = from.remaining(next)
+		case from.many && next.keyword != "":
 			w.at = from.remaining(next)
+		case from.option && w.resume != nil:
+			w.at, w.resume = w.resume, nil
 		}
 	}
 	w.toks = toks

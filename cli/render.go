@@ -14,10 +14,11 @@ import (
 // (cmd_version.go; replay skips it), the sysname, and the line sections with
 // their defaults (cmd_lines.go). Sections, in this fixed order, appear only
 // when they hold something: version; sysname; info-center; DNS (dns server,
-// ip host); interface Vlan-interface1; SSH server; line class console, line
-// class vty, line con 0, line vty 0 63; archive; one block per ACL
-// (ascending numbers, cmd_acl.go); one block per local user (in creation
-// order); cloud-management (just before return, as cloud-management.md asks).
+// ip host); interface Vlan-interface1; ip route-static; SSH server; line
+// class console, line class vty, line con 0, line vty 0 63; archive; one
+// block per ACL (ascending numbers, cmd_acl.go); one block per local user
+// (in creation order); cloud-management (just before return, as
+// cloud-management.md asks).
 func Render(cfg config.Config) string {
 	var b strings.Builder
 	b.WriteString("#\n")
@@ -27,6 +28,7 @@ func Render(cfg config.Config) string {
 		infoCenterSection(cfg),
 		dnsSection(cfg),
 		vlanInterfaceBlock(cfg, false),
+		staticRouteSection(cfg), // cmd_network.go
 		sshSection(cfg),
 	}
 	sections = append(sections, lineSections(cfg)...) // cmd_lines.go
@@ -73,10 +75,7 @@ func dnsSection(cfg config.Config) []string {
 // vlanInterfaceBlock is the interface block; always is for `display this`,
 // which shows the view's header even when nothing is configured.
 func vlanInterfaceBlock(cfg config.Config, always bool) []string {
-	var children []string
-	if cfg.Vlan1.DHCPAlloc {
-		children = append(children, " ip address dhcp-alloc")
-	}
+	children := ipAddressLine(cfg) // cmd_network.go
 	return block("interface Vlan-interface1", children, always)
 }
 

@@ -26,8 +26,9 @@ type fakeDevice struct {
 	logResets int
 	debug     device.DebugSwitches
 	logs      chan logbuf.Entry
-	deny      bool // every call returns ErrPermission
-	reboots   int  // Reboot calls (testdevice_system_test.go)
+	deny      bool        // every call returns ErrPermission
+	reboots   int         // Reboot calls (testdevice_system_test.go)
+	net       fakeNetwork // interface, routes, ARP, ping (testdevice_network_test.go)
 }
 
 func newFakeDevice() *fakeDevice {

@@ -44,7 +44,7 @@ func withCommon(own []*node, userView bool) *node {
 	// User view has no `return` of its own; it is accepted there silently
 	// because the shells map Ctrl+Z to it.
 	ret.hidden = userView
-	root.next = append(root.next, display, save, quit, ret)
+	root.next = append(root.next, display, save, quit, ret, pingCommand(), tracertCommand()) // cmd_ping.go
 	root.next = append(root.next, own...)
 	root.next = append(root.next,
 		alias("show", display), alias("write", save), alias("exit", quit), alias("end", ret))
@@ -67,6 +67,8 @@ func displayCommand() *node {
 	}
 	display := kw("display", "Display current system information",
 		displayACL(leaf), // cmd_acl.go
+		// cmd_display_network.go:
+		displayARPCommand(leaf), displayInterfaceCommand(leaf), displayIPCommand(leaf),
 		leaf(kw("clock", "System clock information"), runDisplayClock),
 		kw("archive", "Archive information",
 			leaf(kw("configuration", "Configuration archive information"), runDisplayArchive)),

@@ -36,7 +36,8 @@ func systemCommands() []*node {
 		kw("ip", "Specify IP configuration",
 			kw("host", "Add a static host name to IP address mapping",
 				val("name", hostnameValue, "Host name",
-					val("addr", ipv4Addr, "IP address").does(runIPHost)))),
+					val("addr", ipv4Addr, "IP address").does(runIPHost))),
+			routeStaticCommand(false)), // cmd_network.go
 		kw("line", "Specify the line",
 			lineClassCommand(), lineConCommand(), // cmd_lines.go
 			kw("vty", "Virtual type terminal (VTY) line",
@@ -106,7 +107,8 @@ func systemUndo() *node {
 		kw("ip", "Specify IP configuration",
 			kw("host", "Add a static host name to IP address mapping",
 				val("name", hostnameValue, "Host name",
-					val("addr", ipv4Addr, "IP address").does(runUndoIPHost)).does(runUndoIPHost))),
+					val("addr", ipv4Addr, "IP address").does(runUndoIPHost)).does(runUndoIPHost)),
+			routeStaticCommand(true)), // cmd_network.go
 		kw("local-user", "Add a local user",
 			val("user", userNameValue, "Local user name", classManage(runUndoLocalUser)).does(runUndoLocalUser)),
 		kw("ssh", "Specify SSH (secure shell) configuration information", kw("server", "Specify the server attribute",
@@ -120,12 +122,8 @@ func systemUndo() *node {
 }
 
 func vlanInterfaceCommands() []*node {
-	dhcp := func(h handler) *node {
-		return kw("ip", "Specify IP configuration",
-			kw("address", "Set the IP address of an interface",
-				kw("dhcp-alloc", "Obtain an IP address through DHCP").does(h)))
-	}
-	return []*node{dhcp(runDHCPAlloc), kw("undo", "Cancel current setting", dhcp(runUndoDHCPAlloc))}
+	// cmd_network.go
+	return []*node{ipAddressCommand(false), kw("undo", "Cancel current setting", ipAddressCommand(true))}
 }
 
 func lineCommands() []*node {

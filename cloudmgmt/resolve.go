@@ -32,6 +32,13 @@ func (c *Client) newResolver(g goal) *resolver {
 		timeout: c.o.DNSTimeout, port: c.o.DNSPort}
 }
 
+// Resolve resolves name as the cloud connection resolves its server, with
+// the goal in force now: `ip host`, the configured DNS servers, the
+// DHCP-learned ones (ping and tracert use it).
+func (c *Client) Resolve(ctx context.Context, name string) (netip.Addr, error) {
+	return c.newResolver(c.snapshotGoal()).resolve(ctx, name)
+}
+
 // resolve returns the first IPv4 address of name (IPv6 if only that exists
 // as a literal). Errors carry the Details text of the status line.
 func (r *resolver) resolve(ctx context.Context, name string) (netip.Addr, error) {

@@ -5,7 +5,8 @@
 # OpenSSH client like a person), busybox (udhcpc baseline), Netmiko and TextFSM, lintian
 # (checks the Debian packages), systemd (systemd-analyze verify on the
 # packaged unit; systemd need not run), ssh-audit (audits the SSH server's
-# algorithms) and expect (drives ssh as login scripts do).
+# algorithms), expect (drives ssh as login scripts do) and iputils-ping (the
+# bench's baseline for the device's ping).
 # Idempotent: installs only what is missing. Needs root.
 set -euo pipefail
 
@@ -24,6 +25,8 @@ have lintian || need+=(lintian)
 have systemd-analyze || need+=(systemd)
 have ssh-audit || need+=(ssh-audit)
 have expect || need+=(expect)
+have ping || need+=(iputils-ping)
+have setpriv || need+=(util-linux) # the bring-up test runs the daemon with the unit's capabilities
 
 if [ ${#need[@]} -eq 0 ]; then
   exit 0

@@ -138,12 +138,21 @@ func (p *proc) stop() {
 // test's own namespace; stop is the harness's (the pid is netdevd's).
 func startDeviceInNetns(t testing.TB, ns, dataDir string, extra ...string) *device {
 	t.Helper()
+	return startWrappedDeviceInNetns(t, ns, nil, "netdevd", dataDir, extra...)
+}
+
+// startWrappedDeviceInNetns is startDeviceInNetns with binary (netdevd or
+// netdevd-race) started through wrap (a program that execs it in place,
+// such as setpriv).
+func startWrappedDeviceInNetns(t testing.TB, ns string, wrap []string, binary, dataDir string, extra ...string) *device {
+	t.Helper()
 	if dataDir == "" {
 		dataDir = t.TempDir()
 	}
 	d := &device{t: t, dataDir: dataDir, sshAddr: fmt.Sprintf("127.0.0.1:%d", freePort(t)), args: extra}
-	args := append([]string{"netns", "exec", ns, bin("netdevd"), "run", "--data-dir", dataDir,
-		"--ssh-listen", d.sshAddr, "--log-level", "debug"}, extra...)
+	args := append(append([]string{"netns", "exec", ns}, wrap...), bin(binary), "run", "--data-dir", dataDir,
+		"--ssh-listen", d.sshAddr, "--log-level", "debug")
+	args = append(args, extra...)
 	d.cmd = exec.Command("ip", args...)
 	d.stderr = &bytes.Buffer{}
 	d.cmd.Stderr = d.stderr

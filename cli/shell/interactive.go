@@ -169,6 +169,12 @@ type interactive struct {
 	rl   *readline.Shell
 	term *stdTerminal
 
+	// running is held while a command runs. Ctrl+C while it runs (SIGINT)
+	// makes the console cancel the command's context and go back to
+	// reading at once; the next prompt waits here until the command has
+	// printed its last words (ping's statistics).
+	running sync.Mutex
+
 	mu     sync.Mutex
 	raw    string // the line as typed, captured when readline accepts it
 	prompt string // e.Prompt, read once per line
@@ -264,6 +270,8 @@ func (s *interactive) execute(ctx context.Context, line string) {
 	// Run mode (no echo, no kernel line editing, signals on) lasts until
 	// readline takes the terminal again: readline saves it and restores it
 	// after each line, and RunInteractive restores the original mode.
+	s.running.Lock()
+	defer s.running.Unlock()
 	runMode(s.term.fd)
 	s.e.Execute(ctx, line, s.term)
 	s.term.out.lineStart()
@@ -272,6 +280,9 @@ func (s *interactive) execute(ctx context.Context, line string) {
 // beforeRead runs before each prompt: it ends the session when asked, and
 // reads the prompt once for this line.
 func (s *interactive) beforeRead() error {
+	s.running.Lock()
+	//lint:ignore SA2001 a barrier: an interrupted command finishes first
+	s.running.Unlock()
 	s.mu.Lock()
 	stop := s.stop
 	s.mu.Unlock()

@@ -49,6 +49,9 @@ func TestMissingBinaryFailsLoudly(t *testing.T) {
 	if netemSkip() == "" { // elsewhere the netem step skips before it looks at binaries
 		steps = append(steps, "netem")
 	}
+	if staticSkip() == "" { // likewise
+		steps = append(steps, "static")
+	}
 	for _, only := range steps {
 		t.Run(only, func(t *testing.T) {
 			code, out, errs := runBench(t, "--only", only, "--netdevd-bin", "/nonexistent/netdevd",

@@ -51,7 +51,7 @@ type benchConfig struct {
 }
 
 // measurement names, in table order.
-var allMeasurements = []string{"gobench", "config", "failover", "silent", "sshexec", "prompt", "scripts", "idle", "execflood", "netem", "fleet"}
+var allMeasurements = []string{"gobench", "config", "failover", "silent", "sshexec", "prompt", "scripts", "idle", "execflood", "netem", "static", "fleet"}
 
 func main() {
 	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
@@ -149,6 +149,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 		{"idle", benchIdle},
 		{"execflood", benchExecFlood},
 		{"netem", benchNetem},
+		{"static", benchStatic}, // staticbench.go
 		{"fleet", benchFleet},
 	}
 	for _, s := range steps {

@@ -47,6 +47,8 @@ type Config struct {
 	InfoCenter InfoCenter // `info-center …`
 	Archive    Archive    // `archive configuration …`
 	ACLs       []ACL      // `acl basic N` (acl.go), ascending numbers
+	// StaticRoutes are `ip route-static …` (network.go), in the order typed.
+	StaticRoutes []StaticRoute
 }
 
 // InfoCenter is the `info-center …` settings.
@@ -65,7 +67,8 @@ type IPHost struct {
 
 // Vlan1 is `interface Vlan-interface1`.
 type Vlan1 struct {
-	DHCPAlloc bool // `ip address dhcp-alloc`
+	DHCPAlloc bool         // `ip address dhcp-alloc`
+	Address   netip.Prefix // `ip address A.B.C.D MASK` (network.go); invalid = none
 }
 
 // SSH is the `ssh server …` settings.
@@ -131,6 +134,7 @@ func (c Config) Clone() Config {
 	c.IPHosts = slices.Clone(c.IPHosts)
 	c.Cloud.Backups = slices.Clone(c.Cloud.Backups)
 	c.ACLs = cloneACLs(c.ACLs)
+	c.StaticRoutes = cloneRoutes(c.StaticRoutes)
 	c.SSH2 = c.SSH2.clone()
 	users := make([]LocalUser, len(c.LocalUsers))
 	for i, u := range c.LocalUsers {
@@ -196,6 +200,9 @@ func (c Config) Validate() error {
 		return err
 	}
 	if err := c.Archive.validate(); err != nil {
+		return err
+	}
+	if err := c.validateNetwork(); err != nil { // network.go
 		return err
 	}
 	for _, b := range c.Cloud.Backups {

@@ -16,6 +16,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net/netip"
 
 	"github.com/netdevd/netdevd/internal/config"
 )
@@ -82,6 +83,22 @@ type DHCP interface {
 type Network interface {
 	// DNSHosts is `display dns host`: static and cached names.
 	DNSHosts(ctx context.Context) ([]DNSHost, error)
+	// Interface is Vlan-interface1's state (`display interface`,
+	// `display ip interface`).
+	Interface(ctx context.Context) (InterfaceStatus, error)
+	// Routes is the routing table (`display ip routing-table`).
+	Routes(ctx context.Context) ([]Route, error)
+	// Neighbors is the ARP table (`display arp`).
+	Neighbors(ctx context.Context) ([]Neighbor, error)
+	// ResolveHost turns a host name into an IPv4 address the way the cloud
+	// connection resolves its server: `ip host`, `dns server`, DHCP option 6.
+	ResolveHost(ctx context.Context, name string) (netip.Addr, error)
+	// Ping sends echo requests and streams one reply (or timeout) per
+	// request; the channel is closed when the count is done or ctx ends.
+	Ping(ctx context.Context, req PingRequest) (<-chan PingReply, error)
+	// Tracert streams one outcome per probe, hop by hop; the channel is
+	// closed when the trace is done or ctx ends.
+	Tracert(ctx context.Context, req TracertRequest) (<-chan TracertProbe, error)
 }
 
 // Flash is the files on flash:, which the daemon owns.

@@ -39,7 +39,9 @@ func started(t testing.TB, dir string) (*Daemon, *localapi.Client) {
 	})
 	deadline := time.Now().Add(5 * time.Second)
 	for {
-		if _, err := c.WhoAmI(ctx); err == nil {
+		// Up: the local API answers and Run has logged SYSTEM_READY (after
+		// the API starts), so no later start-up line mixes with a test's.
+		if _, err := c.WhoAmI(ctx); err == nil && ready(d) {
 			return d, c
 		}
 		if time.Now().After(deadline) {
@@ -47,6 +49,15 @@ func started(t testing.TB, dir string) (*Daemon, *localapi.Client) {
 		}
 		time.Sleep(5 * time.Millisecond)
 	}
+}
+
+func ready(d *Daemon) bool {
+	for _, e := range d.Log().Snapshot().Entries {
+		if e.Mnemonic == "SYSTEM_READY" {
+			return true
+		}
+	}
+	return false
 }
 
 func TestFirstBootFactoryAndAdmin(t *testing.T) {

@@ -16,6 +16,8 @@ import (
 	"github.com/netdevd/netdevd/dhcpopt"
 	"github.com/netdevd/netdevd/internal/config"
 	"github.com/netdevd/netdevd/internal/device"
+	"github.com/netdevd/netdevd/internal/netif"
+	"github.com/netdevd/netdevd/internal/probe"
 	"github.com/netdevd/netdevd/sshd"
 )
 
@@ -34,6 +36,8 @@ type features struct {
 	cloud *cloudmgmt.Client
 	dhcp  *dhcpopt.Client
 	ssh   *sshd.Server
+	net   *netif.Manager // static address and routes (network.go)
+	probe *probe.Prober  // ping and tracert (network.go)
 }
 
 // startFeatures builds each feature and starts it under run.
@@ -67,6 +71,7 @@ func (d *Daemon) startFeatures(ctx context.Context, run func(string, func(contex
 	if err != nil {
 		return fmt.Errorf("ssh server: %w", err)
 	}
+	d.newNetwork(run) // network.go
 	d.features.apply(d.running())
 	run("cloud connection", d.features.cloud.Run)
 	run("dhcp client", d.features.dhcp.Run)
@@ -102,12 +107,13 @@ func (d *Daemon) rootCAs() (*x509.CertPool, error) {
 // connection, which applies the priority rules of the spec.
 func (d *Daemon) onLease(l dhcpopt.LeaseInfo) {
 	d.features.cloud.SetDHCP(l.CloudDomain, l.DNSServers)
+	d.features.net.Kick() // a lease came or went: check the interface now
 }
 
 // telemetry is the device's part of each telemetry report.
 func (d *Daemon) telemetry() map[string]any {
 	t := map[string]any{"uptime": int64(d.clock.Now().Sub(d.boot).Seconds())}
-	if st := d.features.dhcp.Status(); st.Addr.IsValid() {
+	if st := d.features.net.Interface(); st.Addr.IsValid() { // static or leased
 		t["vlan_interface1_address"] = st.Addr.String()
 	}
 	return t
@@ -140,6 +146,7 @@ func (d *Daemon) sshExec(ctx context.Context, id device.Identity, lines []string
 func (f *features) apply(cfg config.Config) {
 	f.cloud.SetConfig(cfg.Cloud, cfg.DNSServers, cfg.IPHosts)
 	f.dhcp.SetEnabled(cfg.Vlan1.DHCPAlloc)
+	f.net.SetConfig(cfg.Vlan1.Address, cfg.StaticRoutes)
 }
 
 // errNotRunning answers actions that arrive before the features start

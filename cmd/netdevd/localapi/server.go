@@ -129,8 +129,9 @@ func Handler(b Backend) http.Handler {
 	h.registerLogRoutes(mux) // logstream.go
 	mux.HandleFunc("POST /v1/exec", h.exec)
 	registerBackup(mux, h)
-	registerACL(mux, h)    // acl.go
-	registerSystem(mux, h) // system.go
+	registerACL(mux, h)     // acl.go
+	registerSystem(mux, h)  // system.go
+	registerNetwork(mux, h) // network.go
 	return mux
 }
 
