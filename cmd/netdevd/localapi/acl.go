@@ -19,6 +19,5 @@ func (h *handler) aclMatches(w http.ResponseWriter, r *http.Request) {
 
 // ACLMatches is `display acl`'s counts.
 func (c *Client) ACLMatches(ctx context.Context) ([]device.ACLMatch, error) {
-	var m []device.ACLMatch
-	return m, c.get(ctx, "/v1/acl/matches", &m)
+	return fetch[[]device.ACLMatch](ctx, c, "/v1/acl/matches")
 }

@@ -59,8 +59,7 @@ func (c *Client) ArchiveConfiguration(ctx context.Context) (string, error) {
 }
 
 func (c *Client) Archives(ctx context.Context) (device.ArchiveInfo, error) {
-	var info device.ArchiveInfo
-	return info, c.get(ctx, "/v1/archive", &info)
+	return fetch[device.ArchiveInfo](ctx, c, "/v1/archive")
 }
 
 func (c *Client) ReplaceConfiguration(ctx context.Context, file string) error {

@@ -104,8 +104,7 @@ func (c *Client) post(ctx context.Context, path string, in, out any) error {
 
 // WhoAmI returns the identity the daemon knows this client by.
 func (c *Client) WhoAmI(ctx context.Context) (device.Identity, error) {
-	var id device.Identity
-	return id, c.get(ctx, "/v1/whoami", &id)
+	return fetch[device.Identity](ctx, c, "/v1/whoami")
 }
 
 // Exec runs lines in the daemon as one session.
@@ -148,19 +147,22 @@ func (c *Client) FileExists(ctx context.Context, file string) (bool, error) {
 	return ok, c.get(ctx, "/v1/file-exists?file="+url.QueryEscape(file), &ok)
 }
 
+// fetch GETs path and decodes its JSON answer as a T.
+func fetch[T any](ctx context.Context, c *Client, path string) (T, error) {
+	var v T
+	return v, c.get(ctx, path, &v)
+}
+
 func (c *Client) SavedConfiguration(ctx context.Context) (string, error) {
-	var s string
-	return s, c.get(ctx, "/v1/saved", &s)
+	return fetch[string](ctx, c, "/v1/saved")
 }
 
 func (c *Client) Version(ctx context.Context) (device.VersionInfo, error) {
-	var v device.VersionInfo
-	return v, c.get(ctx, "/v1/version", &v)
+	return fetch[device.VersionInfo](ctx, c, "/v1/version")
 }
 
 func (c *Client) CloudStatus(ctx context.Context) (device.CloudStatus, error) {
-	var s device.CloudStatus
-	return s, c.get(ctx, "/v1/cloud/status", &s)
+	return fetch[device.CloudStatus](ctx, c, "/v1/cloud/status")
 }
 
 func (c *Client) ResetCloudTunnel(ctx context.Context) error {
@@ -173,21 +175,17 @@ func (c *Client) Unbind(ctx context.Context, code string) (string, error) {
 }
 
 func (c *Client) DHCPStatus(ctx context.Context) (device.DHCPStatus, error) {
-	var s device.DHCPStatus
-	return s, c.get(ctx, "/v1/dhcp", &s)
+	return fetch[device.DHCPStatus](ctx, c, "/v1/dhcp")
 }
 
 func (c *Client) DNSHosts(ctx context.Context) ([]device.DNSHost, error) {
-	var h []device.DNSHost
-	return h, c.get(ctx, "/v1/dns/hosts", &h)
+	return fetch[[]device.DNSHost](ctx, c, "/v1/dns/hosts")
 }
 
 func (c *Client) Users(ctx context.Context) ([]device.VTYSession, error) {
-	var u []device.VTYSession
-	return u, c.get(ctx, "/v1/users", &u)
+	return fetch[[]device.VTYSession](ctx, c, "/v1/users")
 }
 
 func (c *Client) LogBuffer(ctx context.Context) (logbuf.Snapshot, error) {
-	var s logbuf.Snapshot
-	return s, c.get(ctx, "/v1/logbuffer", &s)
+	return fetch[logbuf.Snapshot](ctx, c, "/v1/logbuffer")
 }

@@ -67,8 +67,7 @@ func (c *Client) ResetLogBuffer(ctx context.Context) error {
 }
 
 func (c *Client) Debugging(ctx context.Context) (device.DebugSwitches, error) {
-	var d device.DebugSwitches
-	return d, c.get(ctx, "/v1/debugging", &d)
+	return fetch[device.DebugSwitches](ctx, c, "/v1/debugging")
 }
 
 func (c *Client) SetDebugging(ctx context.Context, which device.DebugSwitches, on bool) error {

@@ -114,18 +114,15 @@ func stream[T any](h *handler, w http.ResponseWriter, r *http.Request, open func
 // Client side.
 
 func (c *Client) Interface(ctx context.Context) (device.InterfaceStatus, error) {
-	var st device.InterfaceStatus
-	return st, c.get(ctx, "/v1/network/interface", &st)
+	return fetch[device.InterfaceStatus](ctx, c, "/v1/network/interface")
 }
 
 func (c *Client) Routes(ctx context.Context) ([]device.Route, error) {
-	var rs []device.Route
-	return rs, c.get(ctx, "/v1/network/routes", &rs)
+	return fetch[[]device.Route](ctx, c, "/v1/network/routes")
 }
 
 func (c *Client) Neighbors(ctx context.Context) ([]device.Neighbor, error) {
-	var ns []device.Neighbor
-	return ns, c.get(ctx, "/v1/network/neighbors", &ns)
+	return fetch[[]device.Neighbor](ctx, c, "/v1/network/neighbors")
 }
 
 func (c *Client) ResolveHost(ctx context.Context, name string) (netip.Addr, error) {

@@ -65,18 +65,15 @@ func (h *handler) consoleAttach(w http.ResponseWriter, r *http.Request) {
 }
 
 func (c *Client) Resources(ctx context.Context) (device.Resources, error) {
-	var res device.Resources
-	return res, c.get(ctx, "/v1/resources", &res)
+	return fetch[device.Resources](ctx, c, "/v1/resources")
 }
 
 func (c *Client) Startup(ctx context.Context) (device.StartupInfo, error) {
-	var st device.StartupInfo
-	return st, c.get(ctx, "/v1/startup", &st)
+	return fetch[device.StartupInfo](ctx, c, "/v1/startup")
 }
 
 func (c *Client) Dir(ctx context.Context) (device.FlashListing, error) {
-	var l device.FlashListing
-	return l, c.get(ctx, "/v1/dir", &l)
+	return fetch[device.FlashListing](ctx, c, "/v1/dir")
 }
 
 func (c *Client) Reboot(ctx context.Context) error {
