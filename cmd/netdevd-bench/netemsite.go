@@ -26,13 +26,13 @@ import (
 // factory-configured `netdevd run` per run on its end of the veth pair.
 // No traffic leaves the two namespaces.
 const (
-	siteAddr  = "10.254.0.1"
-	sitePort  = 19443 // the port a device uses for a DHCP-learned domain
+	siteAddr = "10.254.0.1"
+	sitePort = 19443 // the port a device uses for a DHCP-learned domain
 	// with relays, dnsmasq answers DNS on this port and cloudsim listens on
 	// the site's loopback; the relays take their places on siteAddr
 	siteDNSPort      = 5353
 	siteCloudsimAddr = "127.0.0.1:19444"
-	bootLimit = 30 * time.Second
+	bootLimit        = 30 * time.Second
 	// carrierSettle: the kernel reports carrier changes at most once a
 	// second; a device booted sooner would see its link come up again.
 	carrierSettle = 1100 * time.Millisecond
