@@ -49,6 +49,10 @@ func TestMissingBinaryFailsLoudly(t *testing.T) {
 	if netemSkip() == "" { // elsewhere the netem step skips before it looks at binaries
 		steps = append(steps, "netem")
 	}
+	steps = append(steps, "rttssh")
+	if rttLeaseSkip() == "" {
+		steps = append(steps, "rttlease")
+	}
 	for _, only := range steps {
 		t.Run(only, func(t *testing.T) {
 			code, out, errs := runBench(t, "--only", only, "--netdevd-bin", "/nonexistent/netdevd",

@@ -438,20 +438,35 @@ func rttFailover(ctx context.Context, c *benchConfig) ([]Row, error) {
 		fmt.Sprintf("cloudmgmt.Client, jitter 0 (a real device adds U(0,1) s); both controllers and DNS behind delay relays; a new backup name each run; DNS A queries per run: %s", spread(qs))), nil
 }
 
+const rttLeaseName = "DHCP lease with option 253 → Established"
+
+// rttLeaseSkip is why the lease row cannot run here ("" = it can).
+func rttLeaseSkip() string {
+	if os.Geteuid() != 0 {
+		return "needs root (network namespaces)"
+	}
+	for _, tool := range []string{"ip", "dnsmasq"} {
+		if _, err := exec.LookPath(tool); err != nil {
+			return tool + " not installed"
+		}
+	}
+	return ""
+}
+
 // benchRTTLease: DHCP lease with option 253 → Established on the zero-touch
 // site of the netem measurement, its DNS and controller behind delay relays
 // in the site's namespace. The lease itself is not delayed (the relays
 // carry TCP and UDP to the site's address, not DHCP broadcasts); the row
 // starts at the lease.
 func benchRTTLease(ctx context.Context, c *benchConfig) ([]Row, error) {
-	if _, err := exec.LookPath("dnsmasq"); err != nil {
-		return []Row{{Name: "DHCP lease → Established (relays)", Skipped: "dnsmasq not installed (the site's DHCP and DNS server)"}}, nil
+	if reason := rttLeaseSkip(); reason != "" {
+		return []Row{{Name: rttLeaseName, Skipped: reason}}, nil
 	}
 	ds, err := measureLeaseRelayed(ctx, c, rttDelay, min(c.runs, netemMaxRuns))
 	if err != nil {
 		return nil, err
 	}
-	return rttRows("DHCP lease with option 253 → Established", floorFirst, ds,
+	return rttRows(rttLeaseName, floorFirst, ds,
 		"DHCP_BOUND → CLOUD_ESTABLISHED of a factory-booted `netdevd run` in a netns; dnsmasq's DNS and cloudsim behind delay relays in the site's namespace; the lease and ARP are not delayed"), nil
 }
 
