@@ -90,6 +90,7 @@ func TestRTTLeaseAndSSHRows(t *testing.T) {
 		!strings.Contains(out, "OpenSSH sshd, `date`:") {
 		t.Errorf("no SSH row with its OpenSSH baseline:\n%s", out)
 	}
+	checkFloors(t, out, map[string]float64{"SSH after login: session open + exec + output, in round trips": 2})
 	checkSiteGone(t, before)
 }
 
