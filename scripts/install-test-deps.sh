@@ -24,6 +24,9 @@ have lintian || need+=(lintian)
 have systemd-analyze || need+=(systemd)
 have ssh-audit || need+=(ssh-audit)
 have expect || need+=(expect)
+# the bench's OpenSSH password baseline (rttssh): a shadow copy in a mount namespace
+have openssl || need+=(openssl)
+have unshare || need+=(util-linux)
 
 if [ ${#need[@]} -eq 0 ]; then
   exit 0
