@@ -165,6 +165,7 @@ func (f *fsm) resolving(ctx context.Context) (State, Reason) {
 		s.ping = 60
 	}
 	f.sess = s
+	f.lookAhead(ctx, s.res)
 	var addr netip.Addr
 	// every DNS server may cost its own time-out (twice with the TCP retry)
 	timeout := c.o.StepTimeout + 2*c.o.DNSTimeout*time.Duration(len(s.res.servers)+3)
@@ -185,6 +186,19 @@ func (f *fsm) resolving(ctx context.Context) (State, Reason) {
 	s.addr = addr
 	c.setStatus(func(st *device.CloudStatus) { st.ServerAddress = addr.String() })
 	return StateConnecting, Reason{}
+}
+
+// lookAhead resolves, beside this attempt, the name of the server the pass
+// tries next: should this attempt fail, that lookup has overlapped its
+// round trips instead of following them (primary lost → backup).
+func (f *fsm) lookAhead(ctx context.Context, res *resolver) {
+	if f.tried+1 >= len(f.list) {
+		return // the pass ends with this server
+	}
+	next := f.list[(f.idx+1)%len(f.list)]
+	if !sameDomain(next.Domain, f.list[f.idx].Domain) {
+		res.lookAhead(ctx, f.bg, next.Domain)
+	}
 }
 
 func (f *fsm) connecting(ctx context.Context) (State, Reason) {
@@ -464,13 +478,26 @@ func (s *session) dialWSOn(ctx context.Context, u *url.URL, conn net.Conn) (*web
 		}
 	}
 	useTLS := u.Scheme == "wss"
+	// gorilla's dialer heeds ctx only until the connection is made: the
+	// upgrade's request and answer would outlast a step time-out or the
+	// end of the attempt, and the teardown that waits for them (a reset,
+	// the main connection lost, a server that never answers). An ended
+	// ctx expires the connection's deadline instead, as roundTrip does.
+	var stop func() bool
 	netDial := func(ctx context.Context, _, _ string) (net.Conn, error) {
-		if conn != nil {
-			c := conn
-			conn = nil
-			return c, nil
+		c := conn
+		conn = nil
+		if c == nil {
+			var err error
+			if c, err = s.c.dial(ctx, addr, p, host, useTLS); err != nil {
+				return nil, err
+			}
 		}
-		return s.c.dial(ctx, addr, p, host, useTLS)
+		if stop != nil {
+			stop()
+		}
+		stop = context.AfterFunc(ctx, func() { c.SetDeadline(time.Unix(1, 0)) })
+		return c, nil
 	}
 	d := websocket.Dialer{
 		NetDialContext:    netDial,
@@ -493,6 +520,11 @@ func (s *session) dialWSOn(ctx context.Context, u *url.URL, conn net.Conn) (*web
 	}
 	if err != nil && resp == nil && reused && ctx.Err() == nil {
 		ws, resp, err = d.DialContext(ctx, u.String(), h)
+	}
+	if stop != nil && !stop() && err == nil {
+		// ctx ended as the upgrade succeeded: the deadline is spent
+		ws.Close()
+		return nil, context.Cause(ctx)
 	}
 	if resp != nil {
 		s.c.debugf(DebugPacket, "Received HTTP %d for the WebSocket upgrade of %s", resp.StatusCode, redactURL(u.String()))

@@ -91,6 +91,7 @@ type Client struct {
 	lastWaitSeen time.Time // tests only
 	wake         chan struct{}
 	tlsSessions  tls.ClientSessionCache
+	dns          *dnsCache                 // answers kept for their TTL (resolve.go)
 	execQ        atomic.Pointer[execQueue] // the established main connection's (tests)
 }
 
@@ -168,6 +169,7 @@ func New(o Options) *Client {
 		wake: make(chan struct{}, 1),
 		// A few servers (primary and backups) with a ticket or two each.
 		tlsSessions: tls.NewLRUClientSessionCache(16),
+		dns:         newDNSCache(),
 		bufs:        map[string]*reportBuf{},
 		goal: goal{cloud: config.Cloud{ServerPort: config.DefaultCloudPort,
 			Keepalive: config.DefaultKeepalive, Ping: config.DefaultPing}},

@@ -136,7 +136,9 @@ type fsm struct {
 	retryAfter time.Duration
 	// parked is the connection a busy server answered on, kept through the
 	// wait for the next attempt at that server (no new TLS handshake).
-	parked   *parkedConn
+	parked *parkedConn
+	// bg owns the background lookups (lookAhead); Run joins them.
+	bg       *sync.WaitGroup
 	lastDHCP string
 	sess     *session
 	state    State
@@ -150,7 +152,7 @@ func (c *Client) Run(ctx context.Context) error {
 		wg.Add(1)
 		go func() { defer wg.Done(); c.drainLogs(ctx) }()
 	}
-	f := &fsm{c: c}
+	f := &fsm{c: c, bg: &wg}
 	g := c.snapshotGoal()
 	f.lastDHCP = g.dhcpDomain
 	f.list = serverList(g)

@@ -26,7 +26,11 @@ have systemd-analyze || need+=(systemd)
 have ssh-audit || need+=(ssh-audit)
 have expect || need+=(expect)
 have ping || need+=(iputils-ping)
-have setpriv || need+=(util-linux) # the bring-up test runs the daemon with the unit's capabilities
+# util-linux: setpriv (the bring-up test runs the daemon with the unit's
+# capabilities) and unshare (the bench's OpenSSH password baseline, rttssh)
+have setpriv && have unshare || need+=(util-linux)
+# the bench's OpenSSH password baseline (rttssh): a shadow copy in a mount namespace
+have openssl || need+=(openssl)
 
 if [ ${#need[@]} -eq 0 ]; then
   exit 0

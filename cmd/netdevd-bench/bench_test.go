@@ -52,6 +52,10 @@ func TestMissingBinaryFailsLoudly(t *testing.T) {
 	if staticSkip() == "" { // likewise
 		steps = append(steps, "static")
 	}
+	steps = append(steps, "rttssh")
+	if rttLeaseSkip() == "" {
+		steps = append(steps, "rttlease")
+	}
 	for _, only := range steps {
 		t.Run(only, func(t *testing.T) {
 			code, out, errs := runBench(t, "--only", only, "--netdevd-bin", "/nonexistent/netdevd",

@@ -41,9 +41,18 @@ type embedded struct {
 }
 
 func startEmbedded(tlsDir string, sans []string, serials ...string) (*embedded, error) {
+	return startEmbeddedTLS(tlsDir, sans, nil, serials...)
+}
+
+// startEmbeddedTLS is startEmbedded with a hook that may adjust the
+// controller's TLS settings (count handshakes, say).
+func startEmbeddedTLS(tlsDir string, sans []string, adjust func(*tls.Config), serials ...string) (*embedded, error) {
 	tc, err := controller.EnsureTLS(tlsDir, sans)
 	if err != nil {
 		return nil, err
+	}
+	if adjust != nil {
+		adjust(tc)
 	}
 	pool, err := controller.CAPool(tlsDir)
 	if err != nil {
@@ -177,7 +186,7 @@ func benchConfigToEstablished(ctx context.Context, c *benchConfig) ([]Row, error
 		return ms(took), err
 	}
 	baseline := func() (float64, error) {
-		return tlsPlusRequest(ctx, ctrl, d.Serial())
+		return tlsPlusRequest(ctx, ctrl.pool, "127.0.0.1:"+strconv.Itoa(ctrl.port), d.Serial())
 	}
 	a, b, err := interleave(c.runs, device, baseline)
 	if err != nil {
@@ -189,15 +198,16 @@ func benchConfigToEstablished(ctx context.Context, c *benchConfig) ([]Row, error
 		note("device: TCP+TLS, auth, register and the WebSocket upgrade on that one connection")}, nil
 }
 
-// tlsPlusRequest is one fresh TLS connection and one POST auth.
-func tlsPlusRequest(ctx context.Context, ctrl *embedded, serial string) (float64, error) {
-	tr := &http.Transport{TLSClientConfig: &tls.Config{RootCAs: ctrl.pool, ServerName: benchDomain,
+// tlsPlusRequest is one fresh TLS connection to addr (a controller or a
+// relay in front of one) and one POST auth.
+func tlsPlusRequest(ctx context.Context, pool *x509.CertPool, addr, serial string) (float64, error) {
+	tr := &http.Transport{TLSClientConfig: &tls.Config{RootCAs: pool, ServerName: benchDomain,
 		NextProtos: []string{"http/1.1"}}, DisableKeepAlives: true, ForceAttemptHTTP2: false}
 	defer tr.CloseIdleConnections()
 	body, _ := json.Marshal(wire.AuthRequest{Serial: serial, Model: "bench", MAC: "02:00:00:00:00:01"})
 	t0 := time.Now()
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost,
-		"https://127.0.0.1:"+strconv.Itoa(ctrl.port)+wire.PathAuth, bytes.NewReader(body))
+		"https://"+addr+wire.PathAuth, bytes.NewReader(body))
 	if err != nil {
 		return 0, err
 	}

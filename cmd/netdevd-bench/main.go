@@ -51,7 +51,7 @@ type benchConfig struct {
 }
 
 // measurement names, in table order.
-var allMeasurements = []string{"gobench", "config", "failover", "silent", "sshexec", "prompt", "scripts", "idle", "execflood", "netem", "static", "fleet"}
+var allMeasurements = []string{"gobench", "config", "failover", "silent", "sshexec", "prompt", "scripts", "idle", "execflood", "netem", "static", "rttrelay", "rttcloud", "rttlease", "rttssh", "fleet"}
 
 func main() {
 	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
@@ -150,6 +150,10 @@ func run(args []string, stdout, stderr io.Writer) int {
 		{"execflood", benchExecFlood},
 		{"netem", benchNetem},
 		{"static", benchStatic}, // staticbench.go
+		{"rttrelay", benchRelayOverhead},
+		{"rttcloud", benchRTTCloud},
+		{"rttlease", benchRTTLease},
+		{"rttssh", benchRTTSSH},
 		{"fleet", benchFleet},
 	}
 	for _, s := range steps {

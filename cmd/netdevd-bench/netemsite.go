@@ -26,9 +26,13 @@ import (
 // factory-configured `netdevd run` per run on its end of the veth pair.
 // No traffic leaves the two namespaces.
 const (
-	siteAddr  = "10.254.0.1"
-	sitePort  = 19443 // the port a device uses for a DHCP-learned domain
-	bootLimit = 30 * time.Second
+	siteAddr = "10.254.0.1"
+	sitePort = 19443 // the port a device uses for a DHCP-learned domain
+	// with relays, dnsmasq answers DNS on this port and cloudsim listens on
+	// the site's loopback; the relays take their places on siteAddr
+	siteDNSPort      = 5353
+	siteCloudsimAddr = "127.0.0.1:19444"
+	bootLimit        = 30 * time.Second
 	// carrierSettle: the kernel reports carrier changes at most once a
 	// second; a device booted sooner would see its link come up again.
 	carrierSettle = 1100 * time.Millisecond
@@ -40,6 +44,9 @@ type netemSite struct {
 	c             *benchConfig
 	ipBin         string
 	delay         time.Duration // netem delay on each veth end; 0 = no qdisc
+	relayed       bool          // DNS and the controller behind delay relays (rtt.go)
+	relayDelay    time.Duration // their one-way delay
+	rl            relays
 	dir, tlsDir   string
 	site, dev     string // namespace names
 	siteIf, devIf string
@@ -53,7 +60,18 @@ type netemSite struct {
 // runs devices one after the other and returns each one's time from the
 // DHCP lease to Established. The site is torn down on every path.
 func measureLeaseToEstablished(ctx context.Context, c *benchConfig, delay time.Duration, runs int) (ds []time.Duration, err error) {
-	s, err := newNetemSite(ctx, c, delay)
+	return measureLease(ctx, c, func(s *netemSite) { s.delay = delay }, runs)
+}
+
+// measureLeaseRelayed is measureLeaseToEstablished without netem: the
+// site's DNS server and controller sit behind delay relays (one-way delay
+// d) in the site's namespace, on the addresses the device uses.
+func measureLeaseRelayed(ctx context.Context, c *benchConfig, d time.Duration, runs int) ([]time.Duration, error) {
+	return measureLease(ctx, c, func(s *netemSite) { s.relayed, s.relayDelay = true, d }, runs)
+}
+
+func measureLease(ctx context.Context, c *benchConfig, opt func(*netemSite), runs int) (ds []time.Duration, err error) {
+	s, err := newNetemSite(ctx, c, opt)
 	if err != nil {
 		return nil, err
 	}
@@ -72,7 +90,7 @@ func measureLeaseToEstablished(ctx context.Context, c *benchConfig, delay time.D
 	return ds, nil
 }
 
-func newNetemSite(ctx context.Context, c *benchConfig, delay time.Duration) (*netemSite, error) {
+func newNetemSite(ctx context.Context, c *benchConfig, opt func(*netemSite)) (*netemSite, error) {
 	for _, b := range []string{c.netdevdBin, c.cloudsimBin} {
 		if err := checkBinary(b); err != nil {
 			return nil, err
@@ -91,11 +109,12 @@ func newNetemSite(ctx context.Context, c *benchConfig, delay time.Duration) (*ne
 		return nil, err
 	}
 	pid, n := os.Getpid(), siteSeq.Add(1)
-	s := &netemSite{c: c, ipBin: ipBin, delay: delay, dir: dir, tlsDir: filepath.Join(dir, "tls"),
+	s := &netemSite{c: c, ipBin: ipBin, dir: dir, tlsDir: filepath.Join(dir, "tls"),
 		site: fmt.Sprintf("ndb-netem-site-%d-%d", pid, n), dev: fmt.Sprintf("ndb-netem-dev-%d-%d", pid, n),
 		// interface names: at most 15 bytes
 		siteIf: fmt.Sprintf("nbs%d%d", pid%100000, n%1000), devIf: fmt.Sprintf("nbd%d%d", pid%100000, n%1000),
 		serial: fmt.Sprintf("210235NB%012d", pid*1000+int(n%1000))}
+	opt(s)
 	if err := s.setUp(ctx, dnsmasqBin); err != nil {
 		return nil, errors.Join(err, s.close())
 	}
@@ -112,7 +131,24 @@ func (s *netemSite) setUp(ctx context.Context, dnsmasqBin string) error {
 	if err := s.startDnsmasq(dnsmasqBin); err != nil {
 		return err
 	}
-	return s.startCloudsim(ctx)
+	if err := s.startCloudsim(ctx); err != nil {
+		return err
+	}
+	return s.startRelays()
+}
+
+// startRelays puts the delay relays on the addresses the device uses for
+// DNS and the controller, in the site's namespace.
+func (s *netemSite) startRelays() error {
+	if !s.relayed {
+		return nil
+	}
+	if _, err := s.rl.udp(s.site, net.JoinHostPort(siteAddr, "53"),
+		net.JoinHostPort(siteAddr, strconv.Itoa(siteDNSPort)), s.relayDelay); err != nil {
+		return err
+	}
+	_, err := s.rl.tcp(s.site, net.JoinHostPort(siteAddr, strconv.Itoa(sitePort)), siteCloudsimAddr, s.relayDelay)
+	return err
 }
 
 // makeLink: both namespaces, the veth pair, the site's address. The dev end
@@ -175,7 +211,12 @@ func (s *netemSite) checkDelay() error {
 // dotted-number value goes out as binary), DNS answering the controller's
 // name, no ping check (it delays a first lease by 3 s), its own files.
 func (s *netemSite) startDnsmasq(bin string) error {
+	dnsPort := 53
+	if s.relayed {
+		dnsPort = siteDNSPort
+	}
 	conf := fmt.Sprintf(`interface=%s
+port=%d
 bind-interfaces
 except-interface=lo
 dhcp-range=10.254.0.100,10.254.0.200,255.255.255.0,1h
@@ -191,7 +232,7 @@ log-dhcp
 log-facility=-
 pid-file=
 user=root
-`, s.siteIf, siteAddr, benchDomain, filepath.Join(s.dir, "leases"), benchDomain, siteAddr)
+`, s.siteIf, dnsPort, siteAddr, benchDomain, filepath.Join(s.dir, "leases"), benchDomain, siteAddr)
 	path := filepath.Join(s.dir, "dnsmasq.conf")
 	if err := os.WriteFile(path, []byte(conf), 0o644); err != nil {
 		return err
@@ -207,8 +248,12 @@ user=root
 // startCloudsim: the controller, serving the device's serial under the
 // name option 253 gives; its CA (tls/ca.pem) is the device's --ca-file.
 func (s *netemSite) startCloudsim(ctx context.Context) error {
+	listen := net.JoinHostPort(siteAddr, strconv.Itoa(sitePort))
+	if s.relayed {
+		listen = siteCloudsimAddr
+	}
 	p, err := start("cloudsim", s.ipBin, true, "netns", "exec", s.site, s.c.cloudsimBin, "run",
-		"--listen", net.JoinHostPort(siteAddr, strconv.Itoa(sitePort)), "--admin-listen", "none",
+		"--listen", listen, "--admin-listen", "none",
 		"--tls-dir", s.tlsDir, "--serial", s.serial, "--domain", benchDomain, "--log-level", "warn")
 	if err != nil {
 		return err
@@ -317,10 +362,11 @@ func (s *netemSite) alive() error {
 // close kills and reaps the site's processes, then deletes the namespaces
 // (which destroys the veth pair) and the files. Safe on a half-built site.
 func (s *netemSite) close() error {
+	relayErr := s.rl.Close()
 	for i := len(s.procs) - 1; i >= 0; i-- {
 		s.procs[i].kill()
 	}
-	var errs []error
+	errs := []error{relayErr}
 	for _, ns := range s.netns {
 		errs = append(errs, tool("ip", "netns", "del", ns))
 	}

@@ -19,6 +19,9 @@ import (
 	gossh "golang.org/x/crypto/ssh"
 )
 
+// devicePassword is the admin's password on the bench's devices.
+const devicePassword = "Bench-pass-1"
+
 // device is one real `netdevd run` process with an admin who logs in by key.
 type device struct {
 	p       *proc
@@ -38,7 +41,7 @@ func startDevice(c *benchConfig, dir string, extra ...string) (*device, error) {
 		return nil, err
 	}
 	pw := filepath.Join(dir, "admin-password")
-	if err := os.WriteFile(pw, []byte("Bench-pass-1\n"), 0o600); err != nil {
+	if err := os.WriteFile(pw, []byte(devicePassword+"\n"), 0o600); err != nil {
 		return nil, err
 	}
 	d := &device{dir: filepath.Join(dir, "flash"), sshAddr: "127.0.0.1:" + strconv.Itoa(port)}
@@ -70,10 +73,11 @@ func startDevice(c *benchConfig, dir string, extra ...string) (*device, error) {
 // openSSH is the baseline: Debian's sshd on a loopback port with its own
 // host key, configuration and one authorized key (root, key only).
 type openSSH struct {
-	p      *proc
-	addr   string
-	user   string
-	signer gossh.Signer
+	p        *proc
+	addr     string
+	user     string
+	signer   gossh.Signer
+	password string // set when password login is on
 }
 
 // baselineUser picks the account the OpenSSH baseline logs in as: --sshd-user,
@@ -104,6 +108,12 @@ func baselineUser(c *benchConfig) string {
 }
 
 func startOpenSSH(c *benchConfig, dir string) (*openSSH, error) {
+	return startOpenSSHWith(c, dir, "")
+}
+
+// startOpenSSHWith is startOpenSSH; with a password it also takes password
+// logins for the baseline user with that password.
+func startOpenSSHWith(c *benchConfig, dir, password string) (*openSSH, error) {
 	if err := checkBinary(c.sshdBin); err != nil {
 		return nil, fmt.Errorf("OpenSSH baseline: %w", err)
 	}
@@ -133,6 +143,11 @@ func startOpenSSH(c *benchConfig, dir string) (*openSSH, error) {
 	if err := os.WriteFile(ak, gossh.MarshalAuthorizedKey(signer.PublicKey()), 0o644); err != nil {
 		return nil, err
 	}
+	user := baselineUser(c)
+	pwAuth, rootLogin := "no", "prohibit-password"
+	if password != "" {
+		pwAuth, rootLogin = "yes", "yes"
+	}
 	cfg := filepath.Join(dir, "sshd_config")
 	conf := fmt.Sprintf(`Port %d
 ListenAddress 127.0.0.1
@@ -141,14 +156,14 @@ AuthorizedKeysFile %s
 PidFile %s
 StrictModes no
 UsePAM yes
-PermitRootLogin prohibit-password
-PasswordAuthentication no
+PermitRootLogin %s
+PasswordAuthentication %s
 KbdInteractiveAuthentication no
 PrintMotd no
 PrintLastLog no
 UseDNS no
 LogLevel ERROR
-`, port, hostKey, ak, filepath.Join(dir, "sshd.pid"))
+`, port, hostKey, ak, filepath.Join(dir, "sshd.pid"), rootLogin, pwAuth)
 	if err := os.WriteFile(cfg, []byte(conf), 0o600); err != nil {
 		return nil, err
 	}
@@ -156,16 +171,70 @@ LogLevel ERROR
 	if out, err := exec.Command(c.sshdBin, "-t", "-f", cfg).CombinedOutput(); err != nil {
 		return nil, fmt.Errorf("sshd -t: %v\n%s", err, out)
 	}
-	p, err := start("OpenSSH sshd", c.sshdBin, false, "-D", "-e", "-f", cfg)
+	var p *proc
+	if password == "" {
+		p, err = start("OpenSSH sshd", c.sshdBin, false, "-D", "-e", "-f", cfg)
+	} else {
+		p, err = startSSHDWithPassword(c.sshdBin, cfg, dir, user, password)
+	}
 	if err != nil {
 		return nil, err
 	}
-	o := &openSSH{p: p, addr: "127.0.0.1:" + strconv.Itoa(port), signer: signer, user: baselineUser(c)}
+	o := &openSSH{p: p, addr: "127.0.0.1:" + strconv.Itoa(port), signer: signer, user: user, password: password}
 	if err := waitTCP(p, o.addr, 10*time.Second); err != nil {
 		p.kill()
 		return nil, err
 	}
 	return o, nil
+}
+
+// startOpenSSHPassword is the OpenSSH baseline with password login, for a
+// random password of the baseline user.
+func startOpenSSHPassword(c *benchConfig, dir string) (*openSSH, error) {
+	b := make([]byte, 12)
+	rand.Read(b)
+	return startOpenSSHWith(c, dir, fmt.Sprintf("Bb-%x", b))
+}
+
+// startSSHDWithPassword runs sshd in a mount namespace of its own where
+// /etc/shadow is a copy that gives user the password: the machine's
+// accounts are left as they are, and the copy goes with the process.
+func startSSHDWithPassword(sshdBin, cfg, dir, user, password string) (*proc, error) {
+	for _, tool := range []string{"unshare", "openssl"} {
+		if _, err := exec.LookPath(tool); err != nil {
+			return nil, fmt.Errorf("OpenSSH password baseline: %s not installed", tool)
+		}
+	}
+	cmd := exec.Command("openssl", "passwd", "-6", "-stdin")
+	cmd.Stdin = strings.NewReader(password + "\n")
+	hash, err := cmd.Output()
+	if err != nil {
+		return nil, fmt.Errorf("openssl passwd: %w", err)
+	}
+	shadow, err := os.ReadFile("/etc/shadow")
+	if err != nil {
+		return nil, err
+	}
+	lines := strings.Split(string(shadow), "\n")
+	found := false
+	for i, l := range lines {
+		f := strings.Split(l, ":")
+		if len(f) > 2 && f[0] == user {
+			f[1] = strings.TrimSpace(string(hash))
+			lines[i] = strings.Join(f, ":")
+			found = true
+		}
+	}
+	if !found {
+		return nil, fmt.Errorf("no /etc/shadow entry for %s", user)
+	}
+	copyPath := filepath.Join(dir, "shadow")
+	if err := os.WriteFile(copyPath, []byte(strings.Join(lines, "\n")), 0o600); err != nil {
+		return nil, err
+	}
+	unshare, _ := exec.LookPath("unshare")
+	return start("OpenSSH sshd", unshare, false, "--mount", "--propagation", "private", "sh", "-c",
+		`mount --bind "$0" /etc/shadow && exec "$1" -D -e -f "$2"`, copyPath, sshdBin, cfg)
 }
 
 func clientConfig(user string, s gossh.Signer) *gossh.ClientConfig {
