@@ -2,7 +2,7 @@ package cli
 
 // Value types of the system view and its sub-views.
 var (
-	sysnameValue   = text(1, 64, nil)
+	sysnameValue   = textWithSpaces(1, 64)
 	hostnameValue  = text(1, 253, validHostname)
 	userNameValue  = text(1, 55, validUserName)
 	portValue      = intRange(1, 65535)
