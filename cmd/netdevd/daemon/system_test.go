@@ -229,7 +229,8 @@ func TestUsersListsTheConsole(t *testing.T) {
 	}
 	out, _, _ := con.Exec(ctx, []string{"display users"})
 	lines := strings.Split(strings.TrimSpace(out), "\n")
-	if len(lines) != 2 || !strings.HasPrefix(lines[1], "+ 0    CON 0    00:00:00") || !strings.Contains(lines[1], " 4321") {
+	if len(lines) < 4 || !strings.HasPrefix(lines[1], "+ 0    CON 0    00:00:00") || !strings.Contains(lines[1], " 4321") ||
+		lines[2] != "" || !strings.Contains(out, "\nFollowing are more details.\nCON 0   :\n +    : Current operation user.\n") {
 		t.Errorf("display users:\n%s", out)
 	}
 	// The daemon gives the line back when it sees the shell's request end.
