@@ -102,7 +102,7 @@ func TestConfigCommands(t *testing.T) {
 			func(c config.Config) bool { return c.SSH == config.Default().SSH }},
 		{"vty", []string{sys, "line vty 0 63", "authentication-mode none", "user-role network-admin", "idle-timeout 35791 59"},
 			func(c config.Config) bool {
-				return c.VTY == config.VTY{AuthMode: "none", UserRole: config.RoleAdmin, IdleMinutes: 35791, IdleSeconds: 59}
+				return c.VTY == config.VTY{AuthMode: "none", UserRole: config.RoleAdmin, IdleMinutes: 35791, IdleSeconds: 59, ScreenLength: config.DefaultScreenLength}
 			}},
 		{"vty idle min only", []string{sys, "line vty 0 63", "idle-timeout 0"}, func(c config.Config) bool {
 			return c.VTY.IdleMinutes == 0 && c.VTY.IdleSeconds == 0

@@ -36,7 +36,8 @@ func randomCommand(r *rand.Rand) []string {
 		func() []string {
 			return []string{"line vty 0 63", pick("authentication-mode none", "authentication-mode password", "authentication-mode scheme",
 				"user-role network-admin", "user-role network-operator", "undo user-role", "undo authentication-mode",
-				fmt.Sprintf("idle-timeout %d %d", r.Intn(100), r.Intn(60)), fmt.Sprintf("idle-timeout %d", r.Intn(100)), "undo idle-timeout"), "quit"}
+				fmt.Sprintf("idle-timeout %d %d", r.Intn(100), r.Intn(60)), fmt.Sprintf("idle-timeout %d", r.Intn(100)), "undo idle-timeout",
+				fmt.Sprintf("screen-length %d", r.Intn(513)), "screen-length 24", "undo screen-length"), "quit"}
 		},
 		func() []string {
 			return []string{fmt.Sprintf("local-user u%d class manage", r.Intn(4)), pick("service-type ssh", "undo service-type ssh",

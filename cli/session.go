@@ -134,7 +134,7 @@ func (s *Session) execute(ctx context.Context, line string, t Terminal) *cliErro
 			runErr = err
 		}
 	} else {
-		s.page(t, out)
+		s.page(t, out, s.pageRows(ctx, t))
 	}
 	if runErr != nil {
 		return asCLIError(runErr)
