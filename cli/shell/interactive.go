@@ -45,10 +45,10 @@ set blink-matching-paren off
 set history-autosuggest off
 set usage-hint-always off
 set autocomplete off
-set show-all-if-ambiguous on
-set show-all-if-unmodified on
+set show-all-if-ambiguous off
+set show-all-if-unmodified off
 set completion-ignore-case on
-set menu-complete-display-prefix on
+set menu-complete-display-prefix off
 set colored-stats off
 set colored-completion-prefix off
 set visible-stats off
@@ -72,9 +72,10 @@ var forcedSettings = map[string]any{
 	"usage-hint-always":            false,
 	"autocomplete":                 false,
 	"skip-completed-text":          true,
-	"menu-complete-display-prefix": true,
+	"menu-complete-display-prefix": false, // Tab cycles in place (complete, below)
 	"completion-ignore-case":       true,
-	"show-all-if-ambiguous":        true,
+	"show-all-if-ambiguous":        false,
+	"show-all-if-unmodified":       false,
 	"bell-style":                   "none",
 	"enable-bracketed-paste":       false,
 	"prompt-transient":             false,
