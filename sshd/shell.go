@@ -22,7 +22,6 @@ import (
 // Relay timings (README.md "Cursor reports and type-ahead"; the relay
 // itself is internal/termrelay).
 const (
-	lateCPRWindow    = 3 * time.Second // line mode: a report arriving this late is dropped
 	rawModeWait      = 3 * time.Second // readline: hold type-ahead until the child leaves canonical mode
 	outputDrainAfter = time.Second     // after the child exits, output still to forward
 )
@@ -397,38 +396,16 @@ func (sh *shell) relayInput(pending []byte) {
 	if sh.mode == ModeReadline && !sh.relay.WaitRaw(rawModeWait, sh.done) {
 		return
 	}
-	deliver := func(b []byte) bool { return sh.relay.Deliver(sh.in, b) == nil }
-	if !deliver(pending) {
+	// In line mode on a PTY, a late answer to the probe is dropped.
+	if !sh.relay.Input(sh.in, pending, sh.inCh, sh.isPty && sh.mode == ModeLine, sh.done) {
 		return
 	}
-	stripLate := sh.isPty && sh.mode == ModeLine
-	start := sh.s.relayClk.Now()
-	for {
-		select {
-		case <-sh.done:
-			return
-		case b, open := <-sh.inCh:
-			if !open {
-				// The client sent EOF. On a terminal that is Ctrl+D (the
-				// shell ends after what came before); on pipes, EOF.
-				if sh.pp != nil {
-					deliver([]byte{4})
-				} else {
-					sh.stdinW.Close()
-				}
-				return
-			}
-			if stripLate {
-				if sh.s.relayClk.Now().Sub(start) > lateCPRWindow {
-					stripLate = false
-				} else if _, _, rest, found := termrelay.FindCPR(b); found {
-					b, stripLate = rest, false
-				}
-			}
-			if !deliver(b) {
-				return
-			}
-		}
+	// The client sent EOF. On a terminal that is Ctrl+D (the shell ends
+	// after what came before); on pipes, EOF.
+	if sh.pp != nil {
+		sh.relay.Deliver(sh.in, []byte{4})
+	} else {
+		sh.stdinW.Close()
 	}
 }
 

@@ -286,25 +286,7 @@ func (s *interactive) beforeRead() error {
 	s.mu.Unlock()
 	s.term.out.lineStart()
 	s.flushLogs()
-	s.takeTypeAhead()
 	return nil
-}
-
-// takeTypeAhead hands keys typed while a command ran to readline before
-// it draws the prompt. readline asks the terminal for the cursor position
-// at once and loses keys that arrive in the same read() as the answer;
-// keys already queued would, so they are read here and fed to readline.
-func (s *interactive) takeTypeAhead() {
-	runMode(s.term.fd) // non-canonical: a half-typed line counts too
-	n := pendingInput(s.term.fd)
-	if n <= 0 {
-		return
-	}
-	buf := make([]byte, n)
-	got, _ := os.Stdin.Read(buf)
-	if got > 0 {
-		s.rl.Keys.Feed(false, []rune(string(buf[:got]))...)
-	}
 }
 
 // help is bound to `?`: the `?` is shown after the line, the help follows,
