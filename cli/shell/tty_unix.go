@@ -76,4 +76,3 @@ func runMode(fd int) {
 	t.Cc[unix.VTIME] = 0
 	_ = setTermios(fd, t)
 }
-
