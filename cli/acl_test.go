@@ -37,12 +37,17 @@ func TestACLPromptsAndViews(t *testing.T) {
 	if out, _ := run(t, s, "display this"); out != "#\nacl basic 2001\n rule 0 permit source 10.1.1.0 0.0.0.255\n#\nreturn\n" {
 		t.Errorf("display this:\n%s", out)
 	}
-	// A command of system view is Unrecognized in the ACL view.
-	if out, ok := run(t, s, "sysname X"); ok || out != caret(29, unrecognized) {
-		t.Errorf("sysname in ACL view: %v\n%s", ok, out)
+	// A command of system view runs there, as on Comware; the session
+	// moves to system view. A user-view command stays Unrecognized.
+	if out, ok := run(t, s, "system-view"); ok || out != caret(29, unrecognized) {
+		t.Errorf("system-view in ACL view: %v\n%s", ok, out)
+	}
+	run(t, s, "sysname X")
+	if p := s.Prompt(context.Background()); p != "[X]" {
+		t.Errorf("prompt after sysname in ACL view %q", p)
 	}
 	run(t, s, "return")
-	if p := s.Prompt(context.Background()); p != "<netdevd>" {
+	if p := s.Prompt(context.Background()); p != "<X>" {
 		t.Errorf("prompt after return %q", p)
 	}
 }
@@ -254,9 +259,9 @@ func TestACLHelp(t *testing.T) {
 	ctx := context.Background()
 	for _, tt := range []struct{ line, want string }{
 		{"acl ", "  basic   Specify an IPv4 basic ACL\n  number  Specify a numbered ACL\n"},
-		{"acl basic ", "  INTEGER<2000-2999>  Specify a basic ACL number\n"},
-		{"ssh server acl ", "  INTEGER<2000-2999>  Specify a basic ACL number\n"},
-		{"display acl ", "  INTEGER<2000-2999>  Specify a basic ACL number\n  all                 Display all ACLs\n"},
+		{"acl basic ", "  <2000-2999>  Specify a basic ACL number\n"},
+		{"ssh server acl ", "  <2000-2999>  Specify a basic ACL number\n"},
+		{"display acl ", "  <2000-2999>  Specify a basic ACL number\n  all          Display all ACLs\n"},
 	} {
 		if got := s.Help(ctx, tt.line); got != tt.want {
 			t.Errorf("%q?\n%s\nwant\n%s", tt.line, got, tt.want)
@@ -266,7 +271,7 @@ func TestACLHelp(t *testing.T) {
 	for _, tt := range []struct{ line, want string }{
 		{"", "IPv4 basic ACL view commands:\n  display  Display current system information\n  ping     Ping function\n  quit     Exit from current command view\n" +
 			"  return   Exit to User View\n  rule     Specify an ACL rule\n  save     Save current configuration\n  tracert  Tracert function\n  undo     Cancel current setting\n"},
-		{"rule ", "  INTEGER<0-65534>  ID of the ACL rule\n  deny              Specify matched packets to deny\n  permit            Specify matched packets to permit\n"},
+		{"rule ", "  <0-65534>  ID of the ACL rule\n  deny       Specify matched packets to deny\n  permit     Specify matched packets to permit\n"},
 		{"rule 5 permit ", "  source  Specify a source address\n  <cr>\n"},
 		{"rule permit source ", "  X.X.X.X  Source IP address\n  any      Any source IP address\n"},
 		{"rule permit source 1.1.1.1 ", "  0        Wildcard bits : 0.0.0.0 ( a host )\n  X.X.X.X  Wildcard of source\n"},

@@ -95,16 +95,13 @@ func Replay(ctx context.Context, dev device.Device, text string) []LineError {
 	return errs
 }
 
-// replayLine runs one file line in the view its indentation says.
+// replayLine runs one file line in the view its indentation says: a line
+// at column 0 in system view; an indented one in the current view, or in
+// system view when the current view does not know it (Session.parseHere).
 func (s *Session) replayLine(ctx context.Context, raw, cmd string, t Terminal) *cliError {
 	indented := raw[0] == ' ' || raw[0] == '\t'
 	if !indented || s.view.kind == viewUser {
 		s.view = view{kind: viewSystem}
 	}
-	err := s.execute(ctx, cmd, t)
-	if err != nil && err.kind == errUnrecognized && s.view.kind != viewSystem {
-		s.view = view{kind: viewSystem}
-		err = s.execute(ctx, cmd, t)
-	}
-	return err
+	return s.execute(ctx, cmd, t)
 }

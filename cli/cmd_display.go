@@ -6,9 +6,19 @@ import (
 	"time"
 
 	"github.com/netdevd/netdevd/internal/config"
+	"github.com/netdevd/netdevd/internal/device"
 )
 
 // display commands: they only read, so every role may run them.
+
+// runDisplayAlias lists the system-defined aliases (tree.go).
+func runDisplayAlias(e *invocation) error {
+	e.printf("%-9s%-22s%s\n", "Index", "Alias", "Command key")
+	for i, a := range systemAliases {
+		e.printf("%-9d%-22s%s\n", i+1, a.alias, a.command)
+	}
+	return nil
+}
 
 func runDisplayClock(e *invocation) error {
 	e.println(e.s.now().In(e.s.loc).Format("15:04:05 MST Mon 01/02/2006"))
@@ -113,26 +123,47 @@ func runDisplayHistory(e *invocation) error {
 	return nil
 }
 
-// runDisplayUsers: Comware's columns, then the user and source.
+// runDisplayUsers is Comware 7's layout: the table, then for each line
+// its user name and location, then the legend.
 func runDisplayUsers(e *invocation) error {
 	users, err := e.s.dev.Users(e.ctx)
 	if err != nil {
 		return err
 	}
-	row := func(mark, idx, line, idle, since, pid, typ, user, source string) {
-		l := fmt.Sprintf("%-2s%-5s%-9s%-11s%-18s%-8s%-8s%-16s%s", mark, idx, line, idle, since, pid, typ, user, source)
-		e.println(strings.TrimRight(l, " "))
+	e.out.WriteString(UsersText(users, e.s.loc))
+	return nil
+}
+
+// UsersText is `display users`. A line without a user name (the console)
+// or without a remote address shows no such detail line.
+func UsersText(users []device.VTYSession, loc *time.Location) string {
+	var b strings.Builder
+	row := func(mark, idx, line, idle, since, pid, typ string) {
+		l := fmt.Sprintf("%-2s%-5s%-9s%-11s%-18s%-8s%s", mark, idx, line, idle, since, pid, typ)
+		b.WriteString(strings.TrimRight(l, " ") + "\n")
 	}
-	row("", "Idx", "Line", "Idle", "Time", "Pid", "Type", "User", "Source")
+	row("", "Idx", "Line", "Idle", "Time", "Pid", "Type")
 	for _, u := range users {
 		mark := ""
 		if u.Current {
 			mark = "+"
 		}
-		row(mark, fmt.Sprint(u.Idx), u.Line, clockDuration(u.Idle), u.Since.In(e.s.loc).Format("Jan 02 15:04:05"),
-			fmt.Sprint(u.Pid), u.Type, u.User, u.Source)
+		row(mark, fmt.Sprint(u.Idx), u.Line, clockDuration(u.Idle), u.Since.In(loc).Format("Jan 02 15:04:05"),
+			fmt.Sprint(u.Pid), u.Type)
 	}
-	return nil
+	b.WriteString("\nFollowing are more details.\n")
+	for _, u := range users {
+		fmt.Fprintf(&b, "%-8s:\n", u.Line)
+		if u.User != "" {
+			b.WriteString("        User name: " + u.User + "\n")
+		}
+		if u.Source != "" {
+			b.WriteString("        Location: " + u.Source + "\n")
+		}
+	}
+	b.WriteString(" +    : Current operation user.\n")
+	b.WriteString(" F    : Current operation user works in async mode.\n")
+	return b.String()
 }
 
 // clockDuration renders d as hh:mm:ss.

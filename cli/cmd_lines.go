@@ -131,5 +131,8 @@ func lineBlock(cfg config.Config, lines string) []string {
 	if v.IdleMinutes != config.DefaultIdleMinutes || v.IdleSeconds != config.DefaultIdleSeconds {
 		out = append(out, fmt.Sprintf(" idle-timeout %d %d", v.IdleMinutes, v.IdleSeconds))
 	}
+	if v.ScreenLength != config.DefaultScreenLength {
+		out = append(out, fmt.Sprintf(" screen-length %d", v.ScreenLength))
+	}
 	return out
 }

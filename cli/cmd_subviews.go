@@ -47,6 +47,13 @@ func runIdleTimeout(e *invocation) error {
 	})
 }
 
+// `screen-length N` in line vty view: the page of the sessions on those
+// lines (pager.go).
+var (
+	runScreenLength          = setter(func(e *invocation, c *config.Config) { c.VTY.ScreenLength = e.number("lines") })
+	runUndoScreenLengthLines = setter(func(_ *invocation, c *config.Config) { c.VTY.ScreenLength = config.DefaultScreenLength })
+)
+
 var runUndoIdleTimeout = setter(func(e *invocation, c *config.Config) {
 	c.VTY.IdleMinutes, c.VTY.IdleSeconds = config.DefaultIdleMinutes, config.DefaultIdleSeconds
 })

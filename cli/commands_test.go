@@ -102,7 +102,7 @@ func TestConfigCommands(t *testing.T) {
 			func(c config.Config) bool { return c.SSH == config.Default().SSH }},
 		{"vty", []string{sys, "line vty 0 63", "authentication-mode none", "user-role network-admin", "idle-timeout 35791 59"},
 			func(c config.Config) bool {
-				return c.VTY == config.VTY{AuthMode: "none", UserRole: config.RoleAdmin, IdleMinutes: 35791, IdleSeconds: 59}
+				return c.VTY == config.VTY{AuthMode: "none", UserRole: config.RoleAdmin, IdleMinutes: 35791, IdleSeconds: 59, ScreenLength: config.DefaultScreenLength}
 			}},
 		{"vty idle min only", []string{sys, "line vty 0 63", "idle-timeout 0"}, func(c config.Config) bool {
 			return c.VTY.IdleMinutes == 0 && c.VTY.IdleSeconds == 0
@@ -272,9 +272,13 @@ func TestDisplays(t *testing.T) {
 		{"dis ver", "Comware Software, Version 7.1.064, Release " + version.Release() + "\n" +
 			"Copyright (c) the netdevd authors. All rights reserved.\n" +
 			"NETDEVD-1000 uptime is 0 weeks, 0 days, 1 hour, 2 minutes\nLast reboot reason : User reboot\n"},
-		{"display users", "  Idx  Line     Idle       Time              Pid     Type    User            Source\n" +
-			"+ 177  VTY 0    00:00:00   May 29 21:33:41   1011    SSH     admin           192.0.2.7\n" +
-			"  178  VTY 1    00:01:15   May 29 21:33:41   1012    SSH     ops             192.0.2.8\n"},
+		{"display users", "  Idx  Line     Idle       Time              Pid     Type\n" +
+			"+ 177  VTY 0    00:00:00   May 29 21:33:41   1011    SSH\n" +
+			"  178  VTY 1    00:01:15   May 29 21:33:41   1012    SSH\n" +
+			"\nFollowing are more details.\n" +
+			"VTY 0   :\n        User name: admin\n        Location: 192.0.2.7\n" +
+			"VTY 1   :\n        User name: ops\n        Location: 192.0.2.8\n" +
+			" +    : Current operation user.\n F    : Current operation user works in async mode.\n"},
 		{"display dns host", "Type:\n D: Dynamic    S: Static\n\nTotal number: 1\n\n" +
 			"No.  Host name                 Type  TTL        Query type  Reply data\n" +
 			" 1   ctl.example.com           S     -          A           192.0.2.1\n"},

@@ -24,7 +24,7 @@ const docsPath = "../docs/commands.md"
 type grammarCommand struct {
 	view   string   // "System view"
 	words  []string // keywords in lower case, values as "VALUE"
-	labels []string // the values' labels (INTEGER<10-3600>, …) in order
+	labels []string // the values' labels (<10-3600>, STRING<1-64>, …) in order
 	shown  string   // the path as a reader knows it, values as their labels
 	node   *node
 }

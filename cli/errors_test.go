@@ -57,7 +57,9 @@ func TestErrorCarets(t *testing.T) {
 		{[]string{"system-view"}, "local-user all", caret(9+11, wrongParam)},
 		{[]string{"system-view", "int vlan 1"}, "ip address dhcp-alloc x", caret(25+22, tooMany)},
 		{[]string{"system-view"}, "s", caret(9, ambiguous)},
-		{[]string{"system-view", "int vlan 1"}, "sysname x", caret(25, unrecognized)},
+		{[]string{"system-view", "int vlan 1"}, "sysnamex x", caret(25, unrecognized)},
+		{[]string{"system-view", "int vlan 1"}, "system-view", caret(25, unrecognized)},
+		{[]string{"system-view", "int vlan 1"}, "ip host", caret(25+3, unrecognized)}, // the view's error, not system view's Incomplete
 		{[]string{"system-view", "line vty 0 63"}, "idle-timeout 10 60", caret(22+16, wrongParam)},
 		{[]string{"system-view", "line vty 0 63"}, "authentication-mode radius", caret(22+20, unrecognized)},
 		{[]string{"system-view", "local-user bob class manage"}, "password hash notahash", caret(26+14, wrongParam)},

@@ -18,7 +18,9 @@ var viewSetups = [][]string{
 // must leave the running configuration as it was.
 func FuzzExecute(f *testing.F) {
 	for _, seed := range []string{"display current-configuration", "sysname R1", "cloud-management keepalive 3601",
-		"int vlan 1", "dis cu | inc (", "undo cloud backup dom", "idle-timeout 1 60", "password hash x", "s", "?"} {
+		"int vlan 1", "dis cu | inc (", "undo cloud backup dom", "idle-timeout 1 60", "password hash x", "s", "?",
+		`sysname "a b"`, `sysname "a "b"`, "dis cu | by-linenum begin ssh | exclude x > f.txt", "dis clock >> a.txt",
+		"# comment", " version 7.1.064, Release 1", "logging logbuffer size 9", `"sysname" x`} {
 		for v := range viewSetups {
 			f.Add(uint8(v), seed)
 		}
@@ -44,6 +46,7 @@ func FuzzReplay(f *testing.F) {
 	f.Add("#\n sysname R1\n#\ninterface Vlan-interface1\n ip address dhcp-alloc\n#\nreturn\n")
 	f.Add("local-user a class manage\n password hash nope\n service-type ssh\nline vty 0 63\n idle-timeout 0 0\n")
 	f.Add(" cloud-management backup-server domain b.example.com port 1\n\r\n\tquit\nquit\nsystem-view\n")
+	f.Add("#\n sysname \"core switch\"\nline vty 0 63\n screen-length 0\n sysname \"\"x\"\n")
 	f.Fuzz(func(t *testing.T, text string) {
 		d := newFakeDevice()
 		Replay(context.Background(), d, text)

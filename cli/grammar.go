@@ -50,31 +50,70 @@ type node struct {
 // handler runs a parsed command.
 type handler func(e *invocation) error
 
-// token is one word of a typed line and its byte offset in that line.
+// token is one word of a typed line and its byte offset in that line. A
+// word typed in double quotes (`sysname "my device"`) is one token whose
+// text is what the quotes enclose; span is its length in the line, quotes
+// included.
 type token struct {
-	text string
-	pos  int
+	text   string
+	pos    int
+	span   int
+	quoted bool
 }
 
+// word is an unquoted token at pos.
+func word(text string, pos int) token { return token{text: text, pos: pos, span: len(text)} }
+
 // tokenize splits a line at spaces and tabs, keeping each word's offset so
-// that the caret can point at it.
+// that the caret can point at it. A word that starts with `"` runs to the
+// next `"` that ends a word (followed by a space, a tab or the end of the
+// line), spaces included, as Comware reads quoted strings; a `"` with no
+// such end is an ordinary character.
 func tokenize(line string) []token {
 	var toks []token
-	start := -1
-	for i := 0; i < len(line); i++ {
-		space := line[i] == ' ' || line[i] == '\t'
-		switch {
-		case space && start >= 0:
-			toks = append(toks, token{line[start:i], start})
-			start = -1
-		case !space && start < 0:
-			start = i
+	for i := 0; i < len(line); {
+		if isBlank(line[i]) {
+			i++
+			continue
 		}
-	}
-	if start >= 0 {
-		toks = append(toks, token{line[start:], start})
+		if line[i] == '"' {
+			if end := closingQuote(line, i+1); end >= 0 {
+				toks = append(toks, token{text: line[i+1 : end], pos: i, span: end + 1 - i, quoted: true})
+				i = end + 1
+				continue
+			}
+		}
+		start := i
+		for i < len(line) && !isBlank(line[i]) {
+			i++
+		}
+		toks = append(toks, word(line[start:i], start))
 	}
 	return toks
+}
+
+func isBlank(c byte) bool { return c == ' ' || c == '\t' }
+
+// closingQuote is the index of the first `"` at or after from that ends a
+// word, or -1.
+func closingQuote(line string, from int) int {
+	for j := from; j < len(line); j++ {
+		if line[j] == '"' && (j+1 == len(line) || isBlank(line[j+1])) {
+			return j
+		}
+	}
+	return -1
+}
+
+// quoteValue is how a value is written back into a configuration line:
+// in double quotes when it holds a space or starts with a quote, so that
+// tokenize reads it back as one word (valueSpec refuses a value holding
+// both a space and a quote, which no quoting could carry).
+func quoteValue(v string) string {
+	if strings.ContainsAny(v, " \t") || strings.HasPrefix(v, `"`) {
+		return `"` + v + `"`
+	}
+	return v
 }
 
 // kw builds a keyword node.
@@ -195,7 +234,7 @@ func (n *node) splitGlued(t token) ([]token, bool) {
 	if kind != matchOne || !c.splitNumber {
 		return nil, false
 	}
-	return []token{{t.text[:i], t.pos}, {t.text[i:], t.pos + i}}, true
+	return []token{word(t.text[:i], t.pos), word(t.text[i:], t.pos+i)}, true
 }
 
 // keywords lists the visible keyword children of n.

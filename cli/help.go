@@ -29,7 +29,15 @@ func (s *Session) Help(ctx context.Context, line string) string {
 		return err.render(len(s.Prompt(ctx)))
 	}
 	if w.pipe >= 0 {
-		return s.filterHelp(ctx, w.toks[w.pipe+1:], partial)
+		_, st, err := parseOutput(line, w.toks[w.pipe:])
+		if err != nil {
+			return err.render(len(s.Prompt(ctx)))
+		}
+		entries := outputHelp(st, partial)
+		if len(entries) == 0 {
+			return syntaxError(errUnrecognized, partial.pos).render(len(s.Prompt(ctx)))
+		}
+		return formatHelp(entries)
 	}
 	entries := helpEntries(w.at, partial)
 	if len(entries) == 0 {
@@ -50,8 +58,8 @@ func splitPartial(line string) ([]token, *token) {
 }
 
 // helpEntries lists what may follow at n: keywords (starting with the
-// partial word, if any), values it could become, `|` after a display
-// command, and <cr> when the command is complete here.
+// partial word, if any), values it could become, `>`, `>>` and `|` after a
+// display command, and <cr> when the command is complete here.
 func helpEntries(n *node, partial *token) []helpEntry {
 	prefix := ""
 	if partial != nil {
@@ -67,33 +75,19 @@ func helpEntries(n *node, partial *token) []helpEntry {
 			entries = append(entries, helpEntry{c.value.label, c.help})
 		}
 	}
-	if n.run != nil && n.filter && strings.HasPrefix("|", prefix) {
-		entries = append(entries, helpEntry{"|", filterModes.help})
+	if n.run != nil && n.filter {
+		entries = append(entries, modifierHelp(partial)...)
 	}
-	sort.Slice(entries, func(i, j int) bool { return entries[i].token < entries[j].token })
+	sortHelp(entries)
 	if n.run != nil && partial == nil {
 		entries = append(entries, helpEntry{token: crToken})
 	}
 	return entries
 }
 
-// filterHelp is `?` after `|`: the filter modes, then the expression.
-func (s *Session) filterHelp(ctx context.Context, rest []token, partial *token) string {
-	if len(rest) == 0 {
-		entries := helpEntries(filterModes, partial)
-		if len(entries) == 0 {
-			return syntaxError(errUnrecognized, partial.pos).render(len(s.Prompt(ctx)))
-		}
-		return formatHelp(entries)
-	}
-	_, kind := filterModes.matchWord(rest[0].text)
-	if err := matchError(filterModes, kind, rest[0]); err != nil {
-		return err.render(len(s.Prompt(ctx)))
-	}
-	if len(rest) == 1 && partial == nil {
-		return formatHelp([]helpEntry{{"TEXT", "Regular expression"}})
-	}
-	return formatHelp([]helpEntry{{token: crToken}})
+// sortHelp puts help lines in ASCII order of their tokens.
+func sortHelp(entries []helpEntry) {
+	sort.Slice(entries, func(i, j int) bool { return entries[i].token < entries[j].token })
 }
 
 // formatHelp: two spaces, the token padded to the longest token + 2, the
@@ -127,10 +121,10 @@ func (s *Session) Complete(line string) []string {
 	}
 	at := w.at
 	if w.pipe >= 0 {
-		if len(w.toks) > w.pipe+1 { // the expression: nothing to offer
+		_, st, err := parseOutput(line, w.toks[w.pipe:])
+		if at = outputCompletions(st); err != nil || at == nil { // an expression or a file name: nothing to offer
 			return nil
 		}
-		at = filterModes
 	}
 	prefix := ""
 	if partial != nil {

@@ -67,7 +67,7 @@ func TestHelpPartialValue(t *testing.T) {
 	s, _ := newTestSession(admin)
 	run(t, s, "system-view")
 	got := s.Help(context.Background(), "cloud-management keepalive 1")
-	if got != "  INTEGER<10-3600>  Keepalive interval in seconds\n" {
+	if got != "  <10-3600>  Keepalive interval in seconds\n" {
 		t.Errorf("got %q", got)
 	}
 	got = s.Help(context.Background(), "zz")
@@ -88,7 +88,10 @@ func TestComplete(t *testing.T) {
 		{"dis cloud ", []string{"state"}},
 		{"sh cl", []string{"clock", "cloud-management"}},
 		{"xyz ", nil},
-		{"dis cu | ", []string{"begin", "exclude", "include"}},
+		{"dis cu | ", []string{"begin", "by-linenum", "exclude", "include"}},
+		{"dis cu | by-linenum ", []string{"begin", "exclude", "include"}},
+		{"dis cu | include ssh | e", []string{"exclude"}},
+		{"dis cu > ", nil},
 		{"dis cu | in", []string{"include"}},
 		{"dis cu | include ", nil},
 	}

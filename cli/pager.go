@@ -1,8 +1,12 @@
 package cli
 
 import (
+	"context"
 	"io"
 	"strings"
+
+	"github.com/netdevd/netdevd/internal/config"
+	"github.com/netdevd/netdevd/internal/device"
 )
 
 const (
@@ -15,10 +19,26 @@ const (
 	keyCtrlC  = 0x03
 )
 
-// page writes text to t, pausing every t.Rows() lines when paging is on
-// (Comware's screen-length: 24 lines, then the More prompt).
-func (s *Session) page(t Terminal, text string) {
+// pageRows is how many lines a page holds for this session: the
+// terminal's page (the shells give Comware's 24; 0 = never page, as in
+// batch runs), or on a VTY line the lines' `screen-length N` when it was
+// configured (0 = no paging).
+func (s *Session) pageRows(ctx context.Context, t Terminal) int {
 	rows := t.Rows()
+	if rows <= 0 || !isVTY(s.id) {
+		return rows
+	}
+	if cfg, err := s.dev.Running(ctx); err == nil && cfg.VTY.ScreenLength != config.DefaultScreenLength {
+		return cfg.VTY.ScreenLength
+	}
+	return rows
+}
+
+func isVTY(id device.Identity) bool { return strings.HasPrefix(id.Line, "VTY") }
+
+// page writes text to t, pausing every rows lines when paging is on
+// (Comware's screen-length: 24 lines, then the More prompt).
+func (s *Session) page(t Terminal, text string, rows int) {
 	if text == "" {
 		return
 	}

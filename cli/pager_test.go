@@ -5,6 +5,9 @@ import (
 	"fmt"
 	"strings"
 	"testing"
+
+	"github.com/netdevd/netdevd/internal/config"
+	"github.com/netdevd/netdevd/internal/device"
 )
 
 // pagedCommand prints 13 lines in pagedSession: `display dns host`'s six
@@ -73,6 +76,49 @@ func TestPager(t *testing.T) {
 	}
 }
 
+// TestScreenLength: `screen-length N` in line vty view sets the page of
+// the sessions on VTY lines (0: no paging); undo gives the terminal's page
+// back; the console keeps its own.
+func TestScreenLength(t *testing.T) {
+	s, full := pagedSession(t)
+	lines := strings.SplitAfter(full, "\n")
+	run(t, s, "system-view", "line vty 0 63", "screen-length 6")
+	if out, _ := run(t, s, "display this"); !strings.Contains(out, "\n screen-length 6\n") {
+		t.Errorf("display this:\n%s", out)
+	}
+	run(t, s, "return")
+	term := &fakeTerminal{rows: 24, keys: []byte("q")}
+	s.Execute(context.Background(), pagedCommand, term)
+	if got := term.out.String(); got != strings.Join(lines[:6], "")+morePrompt+moreErase {
+		t.Errorf("screen-length 6: %q", got)
+	}
+	run(t, s, "system-view", "line vty 0 63", "screen-length 0", "return")
+	term = &fakeTerminal{rows: 4}
+	if s.Execute(context.Background(), pagedCommand, term); term.out.String() != full {
+		t.Errorf("screen-length 0 pages: %q", term.out.String())
+	}
+	// The console line is not a VTY line: its page is the terminal's.
+	con := NewSession(s.dev, device.Identity{User: "console", Role: config.RoleAdmin, Line: "CON 0"})
+	term = &fakeTerminal{rows: 4, keys: []byte("q")}
+	con.Execute(context.Background(), pagedCommand, term)
+	if got := term.out.String(); got != strings.Join(lines[:4], "")+morePrompt+moreErase {
+		t.Errorf("console: %q", got)
+	}
+	run(t, s, "system-view", "line vty 0 63", "undo screen-length", "return")
+	term = &fakeTerminal{rows: 4, keys: []byte("q")}
+	s.Execute(context.Background(), pagedCommand, term)
+	if got := term.out.String(); got != strings.Join(lines[:4], "")+morePrompt+moreErase {
+		t.Errorf("after undo: %q", got)
+	}
+	for _, bad := range []string{"screen-length 513", "screen-length -1"} {
+		run(t, s, "system-view", "line vty 0 63")
+		if out, ok := run(t, s, bad); ok || !strings.Contains(out, wrongParam) {
+			t.Errorf("%s: %q", bad, out)
+		}
+		run(t, s, "return")
+	}
+}
+
 func TestPagerShortOutput(t *testing.T) {
 	s, d := newTestSession(admin)
 	term := &fakeTerminal{rows: 24}
@@ -90,7 +136,7 @@ func TestPagerPausesEvery24Lines(t *testing.T) {
 	}
 	s, _ := newTestSession(admin)
 	term := &fakeTerminal{rows: 24, keys: []byte("q")}
-	s.page(term, text.String())
+	s.page(term, text.String(), term.Rows())
 	lines := strings.Split(term.out.String(), "\n")
 	if len(lines) != 25 || lines[23] != "line 23" || !strings.HasPrefix(lines[24], "  ---- More ----") {
 		t.Fatalf("page is not 24 lines then the More prompt:\n%q", term.out.String())

@@ -1,7 +1,6 @@
 package cli
 
 import (
-	"regexp"
 	"slices"
 	"strings"
 )
@@ -10,8 +9,8 @@ import (
 type parsed struct {
 	cmd     *node
 	args    map[string]token // value words as typed; keywords in their canonical form
-	filter  *outputFilter
-	history string // the line as history keeps it: secrets masked
+	output  *outputSpec      // filters and redirection of a display command (output.go)
+	history string           // the line as history keeps it: secrets masked
 }
 
 // walkResult is where a walk over words stopped.
@@ -19,23 +18,23 @@ type walkResult struct {
 	at      *node
 	args    map[string]token
 	secrets []token
-	pipe    int // index in toks of a `|` that starts an output filter, or -1
+	pipe    int // index in toks of the `|`, `>` or `>>` after a complete display command, or -1
 	toks    []token
 	resume  *node // after an option's value, the rest of its `many` list
 }
 
-// walk resolves toks from root as far as they go. A `|` after a complete
-// display command stops the walk (pipe is set).
+// walk resolves toks from root as far as they go. An output modifier
+// after a complete display command stops the walk (pipe is set).
 func walk(root *node, toks []token) (walkResult, *cliError) {
 	w := walkResult{at: root, args: map[string]token{}, pipe: -1}
 	toks = slices.Clone(toks)
 	for i := 0; i < len(toks); i++ {
 		t := toks[i]
-		if t.text == "|" && w.at.run != nil && w.at.filter {
+		if isModifier(t) && w.at.run != nil && w.at.filter {
 			w.pipe = i
 			break
 		}
-		next, kind := w.at.matchWord(t.text)
+		next, kind := w.at.matchToken(t)
 		if kind == matchNone {
 			if split, ok := w.at.splitGlued(t); ok {
 				toks = slices.Replace(toks, i, i+1, split...)
@@ -48,7 +47,8 @@ func walk(root *node, toks []token) (walkResult, *cliError) {
 			return w, err
 		}
 		if next.rest {
-			t.text = joinWords(toks[i:])
+			last := toks[len(toks)-1]
+			t = token{text: joinWords(toks[i:]), pos: t.pos, span: last.pos + last.span - t.pos}
 			toks = append(toks[:i], t)
 		}
 		from := w.at
@@ -64,6 +64,15 @@ func walk(root *node, toks []token) (walkResult, *cliError) {
 	}
 	w.toks = toks
 	return w, nil
+}
+
+// matchToken is matchWord for a typed word; a quoted word is always a
+// value, never a keyword.
+func (n *node) matchToken(t token) (*node, matchKind) {
+	if t.quoted {
+		return n.matchValue(t.text)
+	}
+	return n.matchWord(t.text)
 }
 
 // joinWords joins the words of toks with one space.
@@ -83,7 +92,7 @@ func (w *walkResult) record(n *node, t token) {
 			stored.text = n.keyword
 		}
 		if prev, ok := w.args[n.name]; ok && w.at.many {
-			stored = token{prev.text + " " + stored.text, prev.pos}
+			stored = token{text: prev.text + " " + stored.text, pos: prev.pos, span: stored.pos + stored.span - prev.pos}
 		}
 		w.args[n.name] = stored
 	}
@@ -119,16 +128,20 @@ func parse(root *node, line string) (*parsed, *cliError) {
 	if err != nil {
 		return nil, err
 	}
+	incomplete := syntaxError(errIncomplete, len(strings.TrimRight(line, " \t")))
 	if w.at.run == nil {
-		return nil, syntaxError(errIncomplete, len(strings.TrimRight(line, " \t")))
+		return nil, incomplete
 	}
 	p := &parsed{cmd: w.at, args: w.args, history: maskSecrets(line, w.secrets)}
 	if w.pipe >= 0 {
-		f, err := parseFilter(line, w.toks[w.pipe+1:])
+		out, st, err := parseOutput(line, w.toks[w.pipe:])
 		if err != nil {
 			return nil, err
 		}
-		p.filter = f
+		if !st.complete() {
+			return nil, incomplete
+		}
+		p.output = out
 	}
 	return p, nil
 }
@@ -138,67 +151,7 @@ func parse(root *node, line string) (*parsed, *cliError) {
 func maskSecrets(line string, secrets []token) string {
 	for i := len(secrets) - 1; i >= 0; i-- {
 		sec := secrets[i]
-		line = line[:sec.pos] + "******" + line[sec.pos+len(sec.text):]
+		line = line[:sec.pos] + "******" + line[sec.pos+sec.span:]
 	}
 	return strings.TrimSpace(line)
-}
-
-// outputFilter is `| include|exclude|begin REGEX` after a display command.
-type outputFilter struct {
-	mode string // include, exclude, begin
-	re   *regexp.Regexp
-}
-
-var filterModes = kw("|", "Matching output",
-	kw("begin", "Display the first line that matches the specified regular expression"),
-	kw("exclude", "Display the lines that do not match the specified regular expression"),
-	kw("include", "Display the lines that match the specified regular expression"),
-)
-
-// parseFilter reads the words after `|`. The regular expression is the rest
-// of the line as typed, spaces included.
-func parseFilter(line string, toks []token) (*outputFilter, *cliError) {
-	if len(toks) == 0 {
-		return nil, syntaxError(errIncomplete, len(strings.TrimRight(line, " \t")))
-	}
-	mode, kind := filterModes.matchWord(toks[0].text)
-	if err := matchError(filterModes, kind, toks[0]); err != nil {
-		return nil, err
-	}
-	if len(toks) == 1 {
-		return nil, syntaxError(errIncomplete, len(strings.TrimRight(line, " \t")))
-	}
-	expr := strings.TrimRight(line[toks[1].pos:], " \t")
-	re, err := regexp.Compile(expr)
-	if err != nil {
-		return nil, syntaxError(errWrongParameter, toks[1].pos)
-	}
-	return &outputFilter{mode: mode.keyword, re: re}, nil
-}
-
-// apply keeps the lines of text the filter selects.
-func (f *outputFilter) apply(text string) string {
-	if f == nil || text == "" {
-		return text
-	}
-	var b strings.Builder
-	begun := false
-	for _, line := range strings.SplitAfter(strings.TrimSuffix(text, "\n"), "\n") {
-		bare := strings.TrimSuffix(line, "\n")
-		match := f.re.MatchString(bare)
-		keep := false
-		switch f.mode {
-		case "include":
-			keep = match
-		case "exclude":
-			keep = !match
-		case "begin":
-			begun = begun || match
-			keep = begun
-		}
-		if keep {
-			b.WriteString(bare + "\n")
-		}
-	}
-	return b.String()
 }

@@ -58,7 +58,7 @@ func renderBlock(lines []string) string {
 
 // sysnameSection is always there, as on Comware.
 func sysnameSection(cfg config.Config) []string {
-	return []string{" sysname " + cfg.Sysname}
+	return []string{" sysname " + quoteValue(cfg.Sysname)}
 }
 
 func dnsSection(cfg config.Config) []string {

@@ -19,7 +19,9 @@ func randomCommand(r *rand.Rand) []string {
 	ip := func() string { return fmt.Sprintf("192.0.2.%d", 1+r.Intn(20)) }
 	pick := func(opts ...string) string { return opts[r.Intn(len(opts))] }
 	gens := []func() []string{
-		func() []string { return []string{"sysname " + pick("R1", "edge-7", "netdevd", "X")} },
+		func() []string {
+			return []string{"sysname " + pick("R1", "edge-7", "netdevd", "X", `"core switch 1"`, `""quoted"`, `a"b`, `" lead"`)}
+		},
 		func() []string { return []string{"undo sysname"} },
 		func() []string { return []string{"dns server " + ip()} },
 		func() []string { return []string{"undo dns server " + ip()} },
@@ -34,7 +36,8 @@ func randomCommand(r *rand.Rand) []string {
 		func() []string {
 			return []string{"line vty 0 63", pick("authentication-mode none", "authentication-mode password", "authentication-mode scheme",
 				"user-role network-admin", "user-role network-operator", "undo user-role", "undo authentication-mode",
-				fmt.Sprintf("idle-timeout %d %d", r.Intn(100), r.Intn(60)), fmt.Sprintf("idle-timeout %d", r.Intn(100)), "undo idle-timeout"), "quit"}
+				fmt.Sprintf("idle-timeout %d %d", r.Intn(100), r.Intn(60)), fmt.Sprintf("idle-timeout %d", r.Intn(100)), "undo idle-timeout",
+				fmt.Sprintf("screen-length %d", r.Intn(513)), "screen-length 24", "undo screen-length"), "quit"}
 		},
 		func() []string {
 			return []string{fmt.Sprintf("local-user u%d class manage", r.Intn(4)), pick("service-type ssh", "undo service-type ssh",
@@ -106,7 +109,9 @@ func randomCommand(r *rand.Rand) []string {
 }
 
 // TestRenderReplayRoundTrip: whatever commands built a configuration, its
-// rendering replays into a fresh device to the same rendering.
+// rendering replays into a fresh device to the same rendering, and pastes
+// into a fresh session's system view line by line with no error line to
+// the same rendering (issue 17 item 2).
 func TestRenderReplayRoundTrip(t *testing.T) {
 	r := rand.New(rand.NewSource(1))
 	ctx := context.Background()
@@ -127,7 +132,29 @@ func TestRenderReplayRoundTrip(t *testing.T) {
 		if again := Render(fresh.cfg); again != text {
 			t.Fatalf("iteration %d: round trip differs:\n%s\nvs\n%s", iter, text, again)
 		}
+		if pasted := pasteInto(t, text); pasted != text {
+			t.Fatalf("iteration %d: pasting differs:\n%s\nvs\n%s", iter, text, pasted)
+		}
 	}
+}
+
+// pasteInto types text line by line into a new session's system view, as
+// an engineer pastes a configuration, and returns the rendering after.
+// Every line must succeed and print no error.
+func pasteInto(t *testing.T, text string) string {
+	t.Helper()
+	s, d := newTestSession(admin)
+	run(t, s, "system-view")
+	for _, line := range strings.Split(strings.TrimSuffix(text, "\n"), "\n") {
+		term := &fakeTerminal{}
+		if !s.Execute(context.Background(), line, term) || strings.Contains(term.out.String(), "%") {
+			t.Fatalf("pasting %q in %s: %q\n%s", line, s.Prompt(context.Background()), term.out.String(), text)
+		}
+	}
+	if p := s.Prompt(context.Background()); !strings.HasPrefix(p, "<") {
+		t.Errorf("after the pasted return, prompt %q", p)
+	}
+	return Render(d.cfg)
 }
 
 func TestRenderLayout(t *testing.T) {

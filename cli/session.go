@@ -109,23 +109,63 @@ func (s *Session) Execute(ctx context.Context, line string, t Terminal) bool {
 	return true
 }
 
-// execute parses and runs line; output goes to t, the error comes back.
+// execute parses and runs line; output goes to t (or to the file a
+// redirection names), the error comes back. Comment lines (`#…`, the
+// ` version …` line of a configuration) do nothing, so that a pasted
+// configuration loads without error lines.
 func (s *Session) execute(ctx context.Context, line string, t Terminal) *cliError {
-	p, err := parse(grammarOf(s.view.kind).root, line)
+	if isComment(line) {
+		return nil
+	}
+	p, err := s.parseHere(line)
 	if err != nil || p == nil {
 		return err
 	}
 	s.remember(p.history)
-	if !p.cmd.operator && !s.isAdmin() {
+	if (!p.cmd.operator || p.output.redirects()) && !s.isAdmin() {
 		return &cliError{kind: errPermission}
 	}
 	e := &invocation{ctx: ctx, s: s, args: p.args, term: t}
 	runErr := p.cmd.run(e)
-	s.page(t, p.filter.apply(e.out.String()))
+	out := p.output.apply(e.out.String())
+	if p.output.redirects() {
+		r := p.output.redirect
+		if err := s.dev.WriteFile(ctx, r.file, []byte(out), r.appendTo); err != nil && runErr == nil {
+			runErr = err
+		}
+	} else {
+		s.page(t, out, s.pageRows(ctx, t))
+	}
 	if runErr != nil {
 		return asCLIError(runErr)
 	}
 	return nil
+}
+
+// parseHere resolves line in the current view. In a sub-view, a line the
+// view does not know but system view does runs in system view, and the
+// session stays there, as Comware does with a command of a parent view:
+// that is how a pasted configuration's global lines after a view block
+// (` ssh server enable` after `interface Vlan-interface1`) reach their view.
+// Otherwise the error is the current view's.
+func (s *Session) parseHere(line string) (*parsed, *cliError) {
+	p, err := parse(grammarOf(s.view.kind).root, line)
+	if err == nil || err.kind != errUnrecognized || s.view.kind == viewUser || s.view.kind == viewSystem {
+		return p, err
+	}
+	up, upErr := parse(grammarOf(viewSystem).root, line)
+	if upErr != nil {
+		return nil, err
+	}
+	s.view = view{kind: viewSystem}
+	return up, nil
+}
+
+// isComment reports whether a typed line is a comment: `#…`, or the
+// ` version …` line that opens a configuration (cmd_version.go).
+func isComment(line string) bool {
+	cmd := strings.TrimSpace(line)
+	return strings.HasPrefix(cmd, "#") || isVersionLine(cmd)
 }
 
 // isAdmin: only network-admin may change anything. An unset role counts as

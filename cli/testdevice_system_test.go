@@ -50,6 +50,22 @@ func (d *fakeDevice) Dir(ctx context.Context) (device.FlashListing, error) {
 	}, nil
 }
 
+// WriteFile keeps a redirected display's output in files; the name
+// "serial" stands for a file of the device's own, which it refuses.
+func (d *fakeDevice) WriteFile(ctx context.Context, file string, data []byte, appendTo bool) error {
+	if err := d.check(); err != nil {
+		return err
+	}
+	if file == "serial" {
+		return device.Message("The file flash:/serial is used by the system.")
+	}
+	if !appendTo {
+		d.files[file] = ""
+	}
+	d.files[file] += string(data)
+	return nil
+}
+
 func (d *fakeDevice) AttachConsole(ctx context.Context, pid int) (func(), error) {
 	return func() {}, nil
 }

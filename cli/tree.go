@@ -1,6 +1,9 @@
 package cli
 
-import "sync"
+import (
+	"slices"
+	"sync"
+)
 
 // viewGrammar is the command tree of one view and its `?` header.
 type viewGrammar struct {
@@ -34,29 +37,50 @@ func buildGrammars() map[viewKind]viewGrammar {
 }
 
 // withCommon adds the commands every view has (display, save, quit,
-// return) and the aliases, to a view's own commands.
+// return) and the system-defined aliases, to a view's own commands.
 func withCommon(own []*node, userView bool) *node {
 	root := &node{}
-	display := displayCommand()
-	save := saveCommand()
 	quit := kw("quit", "Exit from current command view").does(runQuit).forAll()
 	ret := kw("return", "Exit to User View").does(runReturn).forAll()
 	// User view has no `return` of its own; it is accepted there silently
 	// because the shells map Ctrl+Z to it.
 	ret.hidden = userView
-	root.next = append(root.next, display, save, quit, ret, pingCommand(), tracertCommand()) // cmd_ping.go
+	root.next = append(root.next, displayCommand(), saveCommand(), quit, ret, pingCommand(), tracertCommand()) // cmd_ping.go
 	root.next = append(root.next, own...)
-	root.next = append(root.next,
-		alias("show", display), alias("write", save), alias("exit", quit), alias("end", ret))
+	addAliases(root)
 	for _, c := range own {
-		switch c.keyword {
-		case "undo":
-			root.next = append(root.next, alias("no", c))
-		case "sysname":
-			root.next = append(root.next, alias("hostname", c))
+		if c.keyword == "undo" {
+			addAliases(c) // `undo logging …`: an alias may be an undo command's second word
 		}
 	}
 	return root
+}
+
+// systemAliases are Comware's system-defined command aliases, in `display
+// alias` order: each stands for the keyword of a command wherever that
+// command exists (`erase` would stand for `delete`, which this device has
+// not, so it is not listed).
+var systemAliases = []struct{ alias, command string }{
+	{"access-list", "acl"},
+	{"end", "return"},
+	{"exit", "quit"},
+	{"hostname", "sysname"},
+	{"logging", "info-center"},
+	{"no", "undo"},
+	{"show", "display"},
+	{"write", "save"},
+}
+
+// addAliases adds to n a hidden alias for each of its children that a
+// system-defined alias stands for.
+func addAliases(n *node) {
+	for _, a := range systemAliases {
+		for _, c := range slices.Clone(n.next) {
+			if c.keyword == a.command && c.target == nil {
+				n.next = append(n.next, alias(a.alias, c))
+			}
+		}
+	}
 }
 
 // displayCommand is `display …`, the same in every view.
@@ -67,6 +91,7 @@ func displayCommand() *node {
 	}
 	display := kw("display", "Display current system information",
 		displayACL(leaf), // cmd_acl.go
+		leaf(kw("alias", "Display command aliases"), runDisplayAlias),
 		// cmd_display_network.go:
 		displayARPCommand(leaf), displayInterfaceCommand(leaf), displayIPCommand(leaf),
 		leaf(kw("clock", "System clock information"), runDisplayClock),

@@ -2,7 +2,7 @@ package cli
 
 // Value types of the system view and its sub-views.
 var (
-	sysnameValue   = text(1, 64, nil)
+	sysnameValue   = textWithSpaces(1, 64)
 	hostnameValue  = text(1, 253, validHostname)
 	userNameValue  = text(1, 55, validUserName)
 	portValue      = intRange(1, 65535)
@@ -16,6 +16,7 @@ var (
 	idleMinValue   = intRange(0, 35791)
 	idleSecValue   = intRange(0, 59)
 	vlanValue      = intRange(1, 4094)
+	screenLenValue = intRange(0, 512)
 	keyTypeValue   = text(1, 64, validKeyType)
 	keyDataValue   = text(1, 8192, nil)
 	keyCommentText = text(1, 255, nil)
@@ -144,10 +145,13 @@ func lineCommands() []*node {
 		kw("idle-timeout", "Specify the idle-timeout value",
 			val("min", idleMinValue, "Idle-timeout in minutes",
 				val("sec", idleSecValue, "Idle-timeout in seconds").does(runIdleTimeout)).does(runIdleTimeout)),
+		kw("screen-length", "Specify the lines displayed on one screen",
+			val("lines", screenLenValue, "Number of lines on a screen, 0 to disable multiple-screen output").does(runScreenLength)),
 		kw("user-role", "Specify a user role", roleChoice(runLineRole)...),
 		kw("undo", "Cancel current setting",
 			kw("authentication-mode", "Specify the authentication mode").does(runUndoAuthMode),
 			kw("idle-timeout", "Specify the idle-timeout value").does(runUndoIdleTimeout),
+			kw("screen-length", "Specify the lines displayed on one screen").does(runUndoScreenLengthLines),
 			kw("user-role", "Specify a user role", roleChoice(runUndoLineRole)...).does(runUndoLineRole)),
 	}
 }

@@ -8,17 +8,28 @@ import (
 )
 
 // valueSpec is the type and range of a value word. label is what `?`
-// shows for it (INTEGER<10-3600>, STRING<1-253>, X.X.X.X).
+// shows for it, in Comware's form: <10-3600> for an integer, STRING<1-253>
+// for a string, X.X.X.X for an IPv4 address.
 type valueSpec struct {
 	label    string
 	integer  bool
 	ipv4     bool
+	spaces   bool              // a string that may hold spaces, typed in double quotes
 	min, max int               // integer range, or string length range
 	check    func(string) bool // extra rule for strings
 }
 
 func intRange(min, max int) *valueSpec {
-	return &valueSpec{label: fmt.Sprintf("INTEGER<%d-%d>", min, max), integer: true, min: min, max: max}
+	return &valueSpec{label: fmt.Sprintf("<%d-%d>", min, max), integer: true, min: min, max: max}
+}
+
+// textWithSpaces is a string that may hold spaces when typed in double
+// quotes (`sysname "core switch"`). A value with a space may not hold a
+// double quote: nothing could quote it back into a configuration line.
+func textWithSpaces(min, max int) *valueSpec {
+	v := text(min, max, nil)
+	v.spaces = true
+	return v
 }
 
 func text(min, max int, check func(string) bool) *valueSpec {
@@ -37,7 +48,7 @@ func (v *valueSpec) accepts(word string) bool {
 		_, ok := parseIPv4(word)
 		return ok
 	}
-	if len(word) < v.min || len(word) > v.max || !printable(word) {
+	if len(word) < v.min || len(word) > v.max || !printable(word, v.spaces) {
 		return false
 	}
 	return v.check == nil || v.check(word)
@@ -73,14 +84,19 @@ func parseIPv4(word string) (netip.Addr, bool) {
 	return a, true
 }
 
-// printable: visible ASCII only (the grammar splits at spaces already).
-func printable(s string) bool {
+// printable: visible ASCII only; spaces too when allowed (a quoted word),
+// but then no double quote.
+func printable(s string, spaces bool) bool {
+	spaced := false
 	for i := 0; i < len(s); i++ {
-		if s[i] <= ' ' || s[i] > '~' {
+		switch c := s[i]; {
+		case c == ' ' && spaces:
+			spaced = true
+		case c <= ' ' || c > '~':
 			return false
 		}
 	}
-	return true
+	return !spaced || !strings.Contains(s, `"`)
 }
 
 // validHostname checks RFC 1123 host name syntax: dot-separated labels of

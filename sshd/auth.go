@@ -120,7 +120,7 @@ func (s *Server) authResult(tc *trackedConn, meta gossh.ConnMetadata, method str
 		tc.mu.Lock()
 		tc.user = user
 		tc.mu.Unlock()
-		s.log.Log("SSHS", logbuf.Informational, "SSHS_LOGIN", fmt.Sprintf("%s logged in from %s.", user, tc.src))
+		s.log.Log("SHELL", logbuf.Notification, "SHELL_LOGIN", fmt.Sprintf("%s logged in from %s.", user, tc.src))
 		return
 	}
 	switch method {

@@ -14,6 +14,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	clishell "github.com/netdevd/netdevd/cli/shell"
+	"github.com/netdevd/netdevd/internal/termrelay"
 	"github.com/netdevd/netdevd/internal/tmpguard"
 )
 
@@ -101,8 +102,8 @@ func fakeReadline() {
 		os.Stdout.WriteString("\x1b[6n")
 		for {
 			chunk := read()
-			if m := cprPattern.FindSubmatch(chunk); m != nil {
-				lastPos = string(m[1]) + ";" + string(m[2])
+			if row, col, _, ok := termrelay.FindCPR(chunk); ok {
+				lastPos = fmt.Sprintf("%d;%d", row, col)
 				return // the rest of this read is lost, as in readline
 			}
 			keys = append(keys, chunk...)

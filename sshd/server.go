@@ -331,7 +331,7 @@ func (s *Server) connClosed(c *trackedConn) {
 	user, loggedFail, keyUser := c.user, c.loggedFail, c.keyFailedUser
 	c.mu.Unlock()
 	if c.authed.Load() {
-		s.log.Log("SSHS", logbuf.Informational, "SSHS_LOGOUT", fmt.Sprintf("%s logged out from %s.", user, c.src))
+		s.log.Log("SHELL", logbuf.Notification, "SHELL_LOGOUT", fmt.Sprintf("%s logged out from %s.", user, c.src))
 		return
 	}
 	if !loggedFail && keyUser != "" {

@@ -331,8 +331,10 @@ func TestPasswordLoginExec(t *testing.T) {
 		t.Fatalf("exec failing line: err %v, want exit status 1", err)
 	}
 	c.Close()
-	waitFor(t, 2*time.Second, "logout log", func() bool { return strings.Contains(h.logText(), "SSHS_LOGOUT: admin logged out from 127.0.0.1.") })
-	if !strings.Contains(h.logText(), "SSHS/6/SSHS_LOGIN: admin logged in from 127.0.0.1.") {
+	waitFor(t, 2*time.Second, "logout log", func() bool {
+		return strings.Contains(h.logText(), "SHELL/5/SHELL_LOGOUT: admin logged out from 127.0.0.1.")
+	})
+	if !strings.Contains(h.logText(), "SHELL/5/SHELL_LOGIN: admin logged in from 127.0.0.1.") {
 		t.Fatalf("log: %s", h.logText())
 	}
 }

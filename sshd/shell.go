@@ -16,18 +16,14 @@ import (
 
 	"github.com/netdevd/netdevd/internal/config"
 	"github.com/netdevd/netdevd/internal/device"
+	"github.com/netdevd/netdevd/internal/termrelay"
 )
 
-// Relay timings (README.md "Cursor reports and type-ahead").
+// Relay timings (README.md "Cursor reports and type-ahead"; the relay
+// itself is internal/termrelay).
 const (
-	probeExtra       = 200 * time.Millisecond // more time when a report is half there at the deadline
-	lateCPRWindow    = 3 * time.Second        // line mode: a report arriving this late is dropped
-	rawModeWait      = 3 * time.Second        // readline: hold type-ahead until the child leaves canonical mode
-	drainBeforeWait  = 100 * time.Millisecond // before a report: the child takes the input already sent
-	reportTakenWait  = 500 * time.Millisecond // after a report: hold input until the child has read it
-	pollEvery        = 200 * time.Microsecond
-	outputDrainAfter = time.Second // after the child exits, output still to forward
-	inputChunk       = 256
+	rawModeWait      = 3 * time.Second // readline: hold type-ahead until the child leaves canonical mode
+	outputDrainAfter = time.Second     // after the child exits, output still to forward
 )
 
 // shell is one interactive session: a child process on its own PTY (or on
@@ -46,18 +42,11 @@ type shell struct {
 	out  io.Writer // to the client
 	mode string
 
-	pp     *ptyPair // PTY mode
-	stdinW *os.File // pipe mode
-	outR   *os.File // pipe mode
+	pp     *termrelay.PTY // PTY mode
+	stdinW *os.File       // pipe mode
+	outR   *os.File       // pipe mode
 	in     io.Writer
-
-	cursorMu sync.Mutex
-	cursor   *cursorModel // readline mode
-
-	// inMu is held while user input is written to the child and while a
-	// cursor report is delivered: user bytes never reach the child in the
-	// same read() as a report.
-	inMu sync.Mutex
+	relay  *termrelay.Relay
 
 	inCh     chan []byte   // bytes from the client, from the one channel reader
 	done     chan struct{} // the session is ending
@@ -150,9 +139,10 @@ func (sh *shell) startChild() (cmd *exec.Cmd, cleanup func(), ok bool) {
 // startRelays starts the goroutines that serve a running child: its reaper,
 // the output and input relays, window changes and the idle timer.
 func (sh *shell) startRelays(cmd *exec.Cmd, pending []byte, row, col int) {
+	sh.relay = &termrelay.Relay{PTY: sh.pp, Out: sh.out, Clock: sh.s.relayClk}
 	if sh.mode == ModeReadline {
 		w, h := sh.ptyReq.Window.Width, sh.ptyReq.Window.Height
-		sh.cursor = newCursorModel(w, h, row-1, col-1)
+		sh.relay.Cursor = termrelay.NewCursorModel(w, h, row-1, col-1)
 	}
 	go func() {
 		sh.exitErr = cmd.Wait()
@@ -194,13 +184,13 @@ func (sh *shell) finish(cmd *exec.Cmd, reason string) {
 	}
 	sh.stop(cmd)
 	if sh.pp != nil {
-		sh.pp.closeSlave() // the master now reads the rest of the output, then EIO
+		sh.pp.CloseSlave() // the master now reads the rest of the output, then EIO
 	}
 	if reason == "exit" {
 		sh.within(outputDrainAfter, sh.outDone)
 	}
 	if sh.pp != nil {
-		sh.pp.master.Close()
+		sh.pp.Master.Close()
 	} else {
 		sh.outR.Close()
 		sh.stdinW.Close()
@@ -245,9 +235,6 @@ func (sh *shell) within(d time.Duration, ch <-chan struct{}) bool {
 	}
 }
 
-// pause waits d on the relay clock.
-func (sh *shell) pause(d time.Duration) { <-sh.s.relayClk.NewTimer(d).C() }
-
 func idleText(v config.VTY) string {
 	return fmt.Sprintf("%d minute(s) %d second(s)", v.IdleMinutes, v.IdleSeconds)
 }
@@ -275,43 +262,30 @@ func (sh *shell) readChannel() {
 // probe sends one cursor position query and waits for the answer. Whatever
 // the client sends meanwhile is kept (type-ahead) and returned in pending.
 func (sh *shell) probe() (ok bool, row, col int, pending []byte, gone bool) {
-	if _, err := io.WriteString(sh.out, "\x1b[6n"); err != nil {
+	stop := make(chan struct{})
+	probed := make(chan struct{})
+	defer close(probed)
+	go func() {
+		defer close(stop)
+		select {
+		case <-sh.sess.Context().Done():
+		case <-sh.s.closing:
+		case <-probed:
+		}
+	}()
+	// EOF from the client means no terminal there; relayInput sees the
+	// closed channel too.
+	res := termrelay.Probe(sh.out, sh.inCh, sh.s.relayClk, sh.s.o.ProbeTimeout, stop)
+	if res.Stopped {
 		return false, 0, 0, nil, true
 	}
-	t := sh.s.relayClk.NewTimer(sh.s.o.ProbeTimeout)
-	defer t.Stop()
-	extended := false
-	for {
-		select {
-		case b, open := <-sh.inCh:
-			if !open {
-				// EOF from the client: no terminal there. relayInput sees
-				// the closed channel too.
-				return false, 0, 0, pending, false
-			}
-			pending = append(pending, b...)
-			if r, c, rest, found := findCPR(pending); found {
-				return true, r, c, rest, false
-			}
-		case <-t.C():
-			if !extended && partialCPR(pending) {
-				extended = true
-				t.Reset(probeExtra)
-				continue
-			}
-			return false, 0, 0, pending, false
-		case <-sh.sess.Context().Done():
-			return false, 0, 0, nil, true
-		case <-sh.s.closing:
-			return false, 0, 0, nil, true
-		}
-	}
+	return res.Terminal, res.Row, res.Col, res.Pending, false
 }
 
 // start runs the child on a new PTY (or pipes).
 func (sh *shell) start(cmd *exec.Cmd) error {
 	if sh.isPty {
-		pp, err := openPTY(sh.ptyReq.Window.Width, sh.ptyReq.Window.Height)
+		pp, err := termrelay.OpenPTY(sh.ptyReq.Window.Width, sh.ptyReq.Window.Height)
 		if err != nil {
 			return err
 		}
@@ -319,13 +293,13 @@ func (sh *shell) start(cmd *exec.Cmd) error {
 			// The kernel echoes input when it arrives, the shell when it
 			// reads it: the probe's type-ahead, replayed at once, must not
 			// be echoed ahead of the first prompt (README.md).
-			if err := pp.lineInput(); err != nil {
-				pp.closeSlave()
-				pp.master.Close()
+			if err := pp.LineInput(); err != nil {
+				pp.CloseSlave()
+				pp.Master.Close()
 				return err
 			}
 		}
-		cmd.Stdin, cmd.Stdout, cmd.Stderr = pp.slave, pp.slave, pp.slave
+		cmd.Stdin, cmd.Stdout, cmd.Stderr = pp.Slave(), pp.Slave(), pp.Slave()
 		if cmd.SysProcAttr == nil {
 			cmd.SysProcAttr = &syscall.SysProcAttr{}
 		}
@@ -339,11 +313,11 @@ func (sh *shell) start(cmd *exec.Cmd) error {
 		}
 		cmd.Env = setEnv(cmd.Env, "TERM", term)
 		if err := cmd.Start(); err != nil {
-			pp.closeSlave()
-			pp.master.Close()
+			pp.CloseSlave()
+			pp.Master.Close()
 			return err
 		}
-		sh.pp, sh.in = pp, pp.master
+		sh.pp, sh.in = pp, pp.Master
 		return nil
 	}
 	inR, inW, err := os.Pipe()
@@ -402,140 +376,36 @@ func (sh *shell) stop(cmd *exec.Cmd) {
 }
 
 // relayOutput forwards the child's output to the client. In readline mode
-// it answers the child's cursor position queries from the cursor model and
-// never forwards them.
+// the relay answers the child's cursor position queries from its cursor
+// model and never forwards them.
 func (sh *shell) relayOutput() {
 	defer close(sh.outDone)
 	var r io.Reader = sh.outR
 	if sh.pp != nil {
-		r = sh.pp.master
+		r = sh.pp.Master
 	}
-	write := func(b []byte) error {
-		_, err := sh.out.Write(b)
-		return err
-	}
-	buf := make([]byte, 32*1024)
-	for {
-		n, err := r.Read(buf)
-		if n > 0 {
-			var werr error
-			if sh.cursor != nil {
-				sh.cursorMu.Lock()
-				werr = sh.cursor.Feed(buf[:n], write, sh.answerQuery)
-				sh.cursorMu.Unlock()
-			} else {
-				werr = write(buf[:n])
-			}
-			if werr != nil {
-				return
-			}
-		}
-		if err != nil {
-			return
-		}
-	}
-}
-
-// answerQuery delivers a cursor report to the child. Called with cursorMu
-// held, at the point of the output stream where the query was.
-//
-// User input is held (inMu) from the moment the query is seen until the
-// child has read the report: first the child takes the input already
-// delivered (the slave stops polling readable), then the report is written,
-// then input stays held until the slave stops polling readable again, i.e.
-// the child has read the report. poll on the slave flushes the kernel's
-// flip buffer first, so "not readable" means "read by the child", never
-// "not arrived yet". Readline discards user bytes that arrive in the same
-// read() as a report; this ordering keeps them apart. Each wait is bounded
-// (a child that stops reading costs at most drainBeforeWait +
-// reportTakenWait, then input flows again).
-func (sh *shell) answerQuery() error {
-	sh.inMu.Lock()
-	defer sh.inMu.Unlock()
-	sh.waitInputTaken(drainBeforeWait)
-	if _, err := sh.pp.master.Write(sh.cursor.report()); err != nil {
-		return nil // the child is gone; the session ends elsewhere
-	}
-	sh.waitInputTaken(reportTakenWait)
-	return nil
-}
-
-// waitInputTaken waits until the child has read all its pending input.
-func (sh *shell) waitInputTaken(max time.Duration) {
-	clk := sh.s.relayClk
-	deadline := clk.Now().Add(max)
-	for {
-		pending, err := sh.pp.inputPending()
-		if err != nil || !pending || clk.Now().After(deadline) {
-			return
-		}
-		sh.pause(pollEvery)
-	}
+	sh.relay.CopyOutput(r)
 }
 
 // relayInput delivers the client's bytes to the child, starting with those
 // read during the probe.
 func (sh *shell) relayInput(pending []byte) {
 	defer close(sh.fwdDone)
-	if sh.mode == ModeReadline {
-		// Type-ahead waits until readline has put the terminal in raw mode,
-		// or the kernel would echo it and mangle it as a cooked line.
-		clk := sh.s.relayClk
-		deadline := clk.Now().Add(rawModeWait)
-		for clk.Now().Before(deadline) {
-			canon, err := sh.pp.canonical()
-			if err != nil || !canon {
-				break
-			}
-			if sh.within(2*time.Millisecond, sh.done) {
-				return
-			}
-		}
-	}
-	deliver := func(b []byte) bool {
-		for len(b) > 0 {
-			n := min(len(b), inputChunk)
-			sh.inMu.Lock()
-			_, err := sh.in.Write(b[:n])
-			sh.inMu.Unlock()
-			if err != nil {
-				return false
-			}
-			b = b[n:]
-		}
-		return true
-	}
-	if !deliver(pending) {
+	// Type-ahead waits until readline has put the terminal in raw mode,
+	// or the kernel would echo it and mangle it as a cooked line.
+	if sh.mode == ModeReadline && !sh.relay.WaitRaw(rawModeWait, sh.done) {
 		return
 	}
-	stripLate := sh.isPty && sh.mode == ModeLine
-	start := sh.s.relayClk.Now()
-	for {
-		select {
-		case <-sh.done:
-			return
-		case b, open := <-sh.inCh:
-			if !open {
-				// The client sent EOF. On a terminal that is Ctrl+D (the
-				// shell ends after what came before); on pipes, EOF.
-				if sh.pp != nil {
-					deliver([]byte{4})
-				} else {
-					sh.stdinW.Close()
-				}
-				return
-			}
-			if stripLate {
-				if sh.s.relayClk.Now().Sub(start) > lateCPRWindow {
-					stripLate = false
-				} else if _, _, rest, found := findCPR(b); found {
-					b, stripLate = rest, false
-				}
-			}
-			if !deliver(b) {
-				return
-			}
-		}
+	// In line mode on a PTY, a late answer to the probe is dropped.
+	if !sh.relay.Input(sh.in, pending, sh.inCh, sh.isPty && sh.mode == ModeLine, sh.done) {
+		return
+	}
+	// The client sent EOF. On a terminal that is Ctrl+D (the shell ends
+	// after what came before); on pipes, EOF.
+	if sh.pp != nil {
+		sh.relay.Deliver(sh.in, []byte{4})
+	} else {
+		sh.stdinW.Close()
 	}
 }
 
@@ -555,12 +425,7 @@ func (sh *shell) windowChanges() {
 			continue // drain until gliderlabs closes the channel
 		default:
 		}
-		sh.pp.setSize(w.Width, w.Height)
-		if sh.cursor != nil {
-			sh.cursorMu.Lock()
-			sh.cursor.resize(w.Width, w.Height)
-			sh.cursorMu.Unlock()
-		}
+		sh.relay.Resize(w.Width, w.Height)
 	}
 }
 

@@ -103,7 +103,7 @@ func TestTwoFactorTOTP(t *testing.T) {
 	if _, err := h.dial("admin", pw); err == nil {
 		t.Fatal("logged in without a verification code")
 	}
-	if strings.Contains(h.logText(), "SSHS_LOGIN") {
+	if strings.Contains(h.logText(), "SHELL_LOGIN") {
 		t.Fatalf("partial success logged as a login:\n%s", h.logText())
 	}
 	// Right code: logged in; one prompt, echo off.
@@ -152,7 +152,7 @@ func TestTwoFactorTOTP(t *testing.T) {
 	if !strings.Contains(logs, "SSHS_AUTH_FAIL: SSH user admin failed to log in from 127.0.0.1: wrong verification code.") {
 		t.Fatalf("wrong code not logged:\n%s", logs)
 	}
-	if !strings.Contains(logs, "SSHS_LOGIN: admin logged in from 127.0.0.1.") {
+	if !strings.Contains(logs, "SHELL/5/SHELL_LOGIN: admin logged in from 127.0.0.1.") {
 		t.Fatalf("login not logged:\n%s", logs)
 	}
 	for _, secret := range []string{code, wrong, totp.Base32(tfSecret), testPassword} {

@@ -132,6 +132,8 @@ type ptyShell struct {
 	mu   sync.Mutex
 	out  bytes.Buffer
 	sess *ssh.Session
+	// closed is closed when the test ends (helpers watching the output stop).
+	closed chan struct{}
 }
 
 func openPTYShell(t *testing.T, c *ssh.Client) *ptyShell {
@@ -140,7 +142,7 @@ func openPTYShell(t *testing.T, c *ssh.Client) *ptyShell {
 	if err != nil {
 		t.Fatal(err)
 	}
-	p := &ptyShell{t: t, sess: s}
+	p := &ptyShell{t: t, sess: s, closed: make(chan struct{})}
 	p.in, _ = s.StdinPipe()
 	s.Stdout = p
 	if err := s.RequestPty("vt100", 24, 80, ssh.TerminalModes{}); err != nil {
@@ -149,7 +151,10 @@ func openPTYShell(t *testing.T, c *ssh.Client) *ptyShell {
 	if err := s.Shell(); err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { s.Close() })
+	t.Cleanup(func() {
+		close(p.closed)
+		s.Close()
+	})
 	return p
 }
 

@@ -18,4 +18,5 @@ func (d *memDevice) Startup(context.Context) (device.StartupInfo, error) {
 func (d *memDevice) Dir(context.Context) (device.FlashListing, error) {
 	return device.FlashListing{}, errNoFlash
 }
-func (d *memDevice) AttachConsole(context.Context, int) (func(), error) { return func() {}, nil }
+func (d *memDevice) WriteFile(context.Context, string, []byte, bool) error { return errNoFlash }
+func (d *memDevice) AttachConsole(context.Context, int) (func(), error)    { return func() {}, nil }

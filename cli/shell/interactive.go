@@ -45,10 +45,10 @@ set blink-matching-paren off
 set history-autosuggest off
 set usage-hint-always off
 set autocomplete off
-set show-all-if-ambiguous on
-set show-all-if-unmodified on
+set show-all-if-ambiguous off
+set show-all-if-unmodified off
 set completion-ignore-case on
-set menu-complete-display-prefix on
+set menu-complete-display-prefix off
 set colored-stats off
 set colored-completion-prefix off
 set visible-stats off
@@ -72,9 +72,10 @@ var forcedSettings = map[string]any{
 	"usage-hint-always":            false,
 	"autocomplete":                 false,
 	"skip-completed-text":          true,
-	"menu-complete-display-prefix": true,
+	"menu-complete-display-prefix": false, // Tab cycles in place (complete, below)
 	"completion-ignore-case":       true,
-	"show-all-if-ambiguous":        true,
+	"show-all-if-ambiguous":        false,
+	"show-all-if-unmodified":       false,
 	"bell-style":                   "none",
 	"enable-bracketed-paste":       false,
 	"prompt-transient":             false,
@@ -296,25 +297,7 @@ func (s *interactive) beforeRead() error {
 	s.mu.Unlock()
 	s.term.out.lineStart()
 	s.flushLogs()
-	s.takeTypeAhead()
 	return nil
-}
-
-// takeTypeAhead hands keys typed while a command ran to readline before
-// it draws the prompt. readline asks the terminal for the cursor position
-// at once and loses keys that arrive in the same read() as the answer;
-// keys already queued would, so they are read here and fed to readline.
-func (s *interactive) takeTypeAhead() {
-	runMode(s.term.fd) // non-canonical: a half-typed line counts too
-	n := pendingInput(s.term.fd)
-	if n <= 0 {
-		return
-	}
-	buf := make([]byte, n)
-	got, _ := os.Stdin.Read(buf)
-	if got > 0 {
-		s.rl.Keys.Feed(false, []rune(string(buf[:got]))...)
-	}
 }
 
 // help is bound to `?`: the `?` is shown after the line, the help follows,

@@ -89,9 +89,19 @@ func TestInteractiveSession(t *testing.T) {
 	c.send("abc\x03")
 	c.expect("^C\n<dev>")
 
-	// Tab with several candidates lists them; Ctrl+U clears the line.
+	// Tab with several candidates puts the first in the line; each Tab
+	// after it puts the next in its place, as on the device: no list
+	// under the line. Ctrl+U clears the line.
+	mark := c.mark()
 	c.send("\t")
-	c.expect("display  quit  return  system-view")
+	c.expect("display ")
+	c.send("\t")
+	c.expect("quit ")
+	c.send("\t")
+	c.expect("return ")
+	if out := c.plainSince(mark); strings.Contains(out, "system-view") || strings.Contains(out, "display  quit") {
+		t.Errorf("Tab listed the candidates: %q", out)
+	}
 	c.send("\x15")
 
 	// The raw line reaches the grammar as typed: double spaces, quotes.

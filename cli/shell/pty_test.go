@@ -291,6 +291,13 @@ func (p *ptyPeer) rawOutput() []byte {
 	return append([]byte(nil), p.raw.Bytes()...)
 }
 
+// mark is where the plain output ends now (for plainSince).
+func (p *ptyPeer) mark() int {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.plain.Len()
+}
+
 func (p *ptyPeer) plainSince(mark int) string {
 	p.mu.Lock()
 	defer p.mu.Unlock()

@@ -93,6 +93,14 @@ func TestLineWithGrammar(t *testing.T) {
 func TestInteractiveWithGrammar(t *testing.T) {
 	c := startInteractiveMode(t, "grammar")
 	c.expect("<" + config.DefaultSysname + ">")
+	// Tab cycles through the keywords in place (issue 17 item 6).
+	c.send("d\t")
+	c.expect("debugging ")
+	c.send("\t")
+	c.expect("dir ")
+	c.send("\t")
+	c.expect("display ")
+	c.send("\x15")
 	c.send("dis")
 	c.send("\t")
 	c.expect("display ")

@@ -76,12 +76,3 @@ func runMode(fd int) {
 	t.Cc[unix.VTIME] = 0
 	_ = setTermios(fd, t)
 }
-
-// pendingInput is how many bytes wait in fd's input queue.
-func pendingInput(fd int) int {
-	n, err := unix.IoctlGetInt(fd, unix.TIOCINQ)
-	if err != nil {
-		return 0
-	}
-	return n
-}

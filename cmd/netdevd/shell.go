@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"os/exec"
 	"os/signal"
 	"syscall"
 
@@ -15,6 +16,7 @@ import (
 	"github.com/netdevd/netdevd/cli"
 	"github.com/netdevd/netdevd/cli/shell"
 	"github.com/netdevd/netdevd/cmd/netdevd/daemon"
+	"github.com/netdevd/netdevd/internal/termrelay"
 )
 
 // runShell is a CLI session on this process's terminal: started by hand on
@@ -28,6 +30,9 @@ func runShell(args []string) error {
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGHUP, syscall.SIGTERM)
 	defer stop()
+	if onConsoleTerminal() {
+		return relayConsole(ctx, *dataDir)
+	}
 	c := apiClient(*dataDir)
 	defer c.Close()
 	id, err := c.WhoAmI(ctx)
@@ -59,14 +64,49 @@ func runShell(args []string) error {
 // the window's height (its default screen-length).
 const screenLength = 24
 
-// shellMode is what the SSH relay chose, or, on the console, readline for
-// a terminal and line mode for a pipe (`printf '…' | netdevd shell`).
+// shellMode is what the relay in front of this shell chose (the SSH
+// server's, or the console's: relayConsole); line mode for a console on
+// pipes (`printf '…' | netdevd shell`).
 func shellMode() string {
 	if m := os.Getenv(daemon.EnvShellMode); m != "" {
 		return m
 	}
-	if term.IsTerminal(int(os.Stdin.Fd())) && term.IsTerminal(int(os.Stdout.Fd())) {
-		return "readline"
+	return termrelay.ModeLine
+}
+
+// onConsoleTerminal: `netdevd shell` started by hand on a terminal, not as
+// a relay's child.
+func onConsoleTerminal() bool {
+	return os.Getenv(daemon.EnvShellMode) == "" &&
+		term.IsTerminal(int(os.Stdin.Fd())) && term.IsTerminal(int(os.Stdout.Fd()))
+}
+
+// relayConsole runs the console shell as a child of this process on its
+// own PTY, behind the same relay as an SSH session (internal/termrelay):
+// readline run directly on the terminal would get the terminal's answers
+// to its cursor queries in the same read() as the keys typed meanwhile, and
+// drop those keys (a line typed with its Enter right behind it loses the
+// Enter). The child is this binary's `shell` in the mode the relay chose.
+func relayConsole(ctx context.Context, dataDir string) error {
+	self, err := os.Executable()
+	if err != nil {
+		return err
 	}
-	return "line"
+	code, err := termrelay.RunConsole(ctx, termrelay.ConsoleOptions{
+		In: os.Stdin, Out: os.Stdout,
+		Command: func(mode string) *exec.Cmd {
+			cmd := exec.Command(self, "shell", "--data-dir", dataDir)
+			cmd.Env = append(os.Environ(), daemon.EnvShellMode+"="+mode)
+			return cmd
+		},
+	})
+	switch {
+	case err != nil && errors.Is(err, context.Canceled):
+		return nil // hung up
+	case err != nil:
+		return err
+	case code != 0:
+		return exitCode(code)
+	}
+	return nil
 }

@@ -19,6 +19,7 @@ const (
 	DefaultSSHAuthRetries = 3
 	DefaultSSHAuthTimeout = 60
 	DefaultIdleMinutes    = 10
+	DefaultScreenLength   = 24 // Comware's lines per page
 	DefaultIdleSeconds    = 0
 	MaxBackups            = 8
 	MaxDNSServers         = 6
@@ -85,6 +86,9 @@ type VTY struct {
 	UserRole    Role   // role for auth-mode none; empty = network-operator
 	IdleMinutes int    // `idle-timeout MIN [SEC]`; 0 0 disables
 	IdleSeconds int
+	// ScreenLength is `screen-length N`: lines per page for sessions on
+	// the VTY lines; 0 disables paging.
+	ScreenLength int
 }
 
 // LocalUser is `local-user NAME class manage`.
@@ -121,7 +125,7 @@ func Default() Config {
 	return Config{
 		Sysname:    DefaultSysname,
 		SSH:        SSH{AuthRetries: DefaultSSHAuthRetries, AuthTimeout: DefaultSSHAuthTimeout},
-		VTY:        VTY{AuthMode: "scheme", IdleMinutes: DefaultIdleMinutes, IdleSeconds: DefaultIdleSeconds},
+		VTY:        VTY{AuthMode: "scheme", IdleMinutes: DefaultIdleMinutes, IdleSeconds: DefaultIdleSeconds, ScreenLength: DefaultScreenLength},
 		Cloud:      Cloud{ServerPort: DefaultCloudPort, Keepalive: DefaultKeepalive, Ping: DefaultPing},
 		InfoCenter: InfoCenter{LogBufferSize: DefaultLogBufferSize},
 		Archive:    Archive{Max: DefaultArchiveMax},

@@ -120,6 +120,10 @@ type Flash interface {
 	RestoreStartup(ctx context.Context, t SFTPTarget) error
 	// Dir lists flash:'s top directory (`dir`).
 	Dir(ctx context.Context) (FlashListing, error)
+	// WriteFile writes data to file on flash: (a bare name), replacing
+	// it, or at its end when appendTo is set (`display … > FILE`,
+	// `display … >> FILE`). The device's own files are refused.
+	WriteFile(ctx context.Context, file string, data []byte, appendTo bool) error
 }
 
 // Logs is the log buffer and the debugging switches.

@@ -146,7 +146,17 @@ Value TYPE (\S*)
 
 Start
   ^\s+Idx\s+Line\s+Idle\s+Time\s+Pid\s+Type
-  ^${CURRENT}\s+${INDEX}\s+${LINE}\s+\d\d:\d\d:\d\d\s+\w{3}\s+\d{2}\s+\d\d:\d\d:\d\d\s+\d+\s*${TYPE} -> Record
+  ^${CURRENT}\s+${INDEX}\s+${LINE}\s+\d\d:\d\d:\d\d\s+\w{3}\s+\d{2}\s+\d\d:\d\d:\d\d\s+\d+\s*${TYPE}\s*$$ -> Record
+  ^\s*$$
+  ^Following\s+are\s+more\s+details\. -> Details
+  ^. -> Error
+
+Details
+  ^\S.*\s+:\s*$$
+  ^\s+User\s+name:\s+\S+
+  ^\s+Location:\s+\S+
+  ^\s+\+\s+:\s+Current\s+operation\s+user\.
+  ^\s+F\s+:\s+Current\s+operation\s+user\s+works\s+in\s+async\s+mode\.
   ^. -> Error
 """,
 }

@@ -2,11 +2,16 @@ package daemon
 
 import (
 	"crypto/rand"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
+
+	"github.com/netdevd/netdevd/internal/atomicfile"
+	"github.com/netdevd/netdevd/internal/device"
 )
 
 // StartupFile is the configuration loaded at boot, on flash:.
@@ -63,4 +68,42 @@ func macFromSerial(serial string) string {
 		h = (h ^ uint64(serial[i])) * 1099511628211
 	}
 	return fmt.Sprintf("02:%02x:%02x:%02x:%02x:%02x", byte(h>>32), byte(h>>24), byte(h>>16), byte(h>>8), byte(h))
+}
+
+// outputName is a file a redirected display may write on flash: (`display
+// … > FILE`): a plain name, as the grammar accepts it.
+var outputName = regexp.MustCompile(`^[A-Za-z0-9_-][A-Za-z0-9_.-]{0,63}$`)
+
+// systemFiles are the device's own files on flash:, which a redirected
+// display must never replace.
+var systemFiles = []string{"serial", hostKeyName, SocketName, KnownHostsFile}
+
+// outputPath maps a redirection's file name to its path, refusing the
+// device's own files and anything that is not a regular file.
+func outputPath(dataDir, name string) (string, error) {
+	name = strings.TrimPrefix(strings.TrimPrefix(name, "flash:"), "/")
+	if !outputName.MatchString(name) {
+		return "", device.Messagef("The file name %s is invalid.", name)
+	}
+	if slices.Contains(systemFiles, name) {
+		return "", device.Messagef("The file flash:/%s is used by the system.", name)
+	}
+	path := filepath.Join(dataDir, name)
+	if fi, err := os.Lstat(path); err == nil && !fi.Mode().IsRegular() {
+		return "", device.Messagef("flash:/%s is not a file.", name)
+	}
+	return path, nil
+}
+
+// writeOutput replaces the file atomically, or appends to it and syncs.
+func writeOutput(path string, data []byte, appendTo bool) error {
+	if !appendTo {
+		return atomicfile.Write(path, data, 0o644)
+	}
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o644)
+	if err != nil {
+		return err
+	}
+	_, err = f.Write(data)
+	return errors.Join(err, f.Sync(), f.Close())
 }

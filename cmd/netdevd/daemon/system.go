@@ -179,5 +179,17 @@ func (v callerView) Dir(context.Context) (device.FlashListing, error) {
 	return l, nil
 }
 
+// WriteFile is a redirected display's output (`display … > FILE`).
+func (v callerView) WriteFile(_ context.Context, file string, data []byte, appendTo bool) error {
+	if err := v.mayWrite(); err != nil {
+		return err
+	}
+	path, err := outputPath(v.d.opts.DataDir, file)
+	if err != nil {
+		return err
+	}
+	return writeOutput(path, data, appendTo)
+}
+
 // A scratch device (checking a file) neither reboots nor lists flash:.
 func (s *scratchDevice) Reboot(context.Context) error { return errScratch }

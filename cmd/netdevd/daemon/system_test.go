@@ -145,6 +145,46 @@ func TestStartupAndDir(t *testing.T) {
 	}
 }
 
+// TestWriteFileRedirection: `display … > FILE` replaces the file, `>>`
+// appends; the device's own files, folders and bad names are refused and
+// left as they were; network-operator may not write.
+func TestWriteFileRedirection(t *testing.T) {
+	dir := t.TempDir()
+	d, err := New(Options{DataDir: dir})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	dev := d.deviceFor(Console)
+	out, ok := cli.RunBatch(ctx, dev, Console, []string{"display clock > clock.txt", "display version >> clock.txt",
+		"display version > flash:/v.txt", "display version >> v.txt"})
+	if !ok || out != "" {
+		t.Fatalf("redirections: %v %q", ok, out)
+	}
+	v, _ := os.ReadFile(filepath.Join(dir, "v.txt"))
+	c, _ := os.ReadFile(filepath.Join(dir, "clock.txt"))
+	if half := len(v) / 2; len(v) == 0 || string(v[:half]) != string(v[half:]) || !strings.HasSuffix(string(c), string(v[:half])) {
+		t.Errorf("v.txt %q, clock.txt %q", v, c)
+	}
+	serial, _ := os.ReadFile(filepath.Join(dir, "serial"))
+	os.Mkdir(filepath.Join(dir, "archive"), 0o700)
+	for _, name := range []string{"serial", hostKeyName, SocketName, KnownHostsFile, "archive", ".reboot", "a/b", "../x"} {
+		if err := dev.WriteFile(ctx, name, []byte("x"), false); err == nil {
+			t.Errorf("%s written", name)
+		}
+	}
+	if again, _ := os.ReadFile(filepath.Join(dir, "serial")); string(again) != string(serial) {
+		t.Errorf("serial changed: %q", again)
+	}
+	out, ok = cli.RunBatch(ctx, dev, Console, []string{"display version > serial"})
+	if ok || out != " % The file flash:/serial is used by the system.\n" {
+		t.Errorf("display > serial: %v %q", ok, out)
+	}
+	if err := d.deviceFor(operatorID).WriteFile(ctx, "op.txt", []byte("x"), false); !errors.Is(err, device.ErrPermission) {
+		t.Errorf("operator write: %v", err)
+	}
+}
+
 func TestResources(t *testing.T) {
 	proc := t.TempDir()
 	os.WriteFile(filepath.Join(proc, "stat"), []byte("cpu  10 0 10 80 0 0 0 0 0 0\n"), 0o600)
@@ -189,7 +229,8 @@ func TestUsersListsTheConsole(t *testing.T) {
 	}
 	out, _, _ := con.Exec(ctx, []string{"display users"})
 	lines := strings.Split(strings.TrimSpace(out), "\n")
-	if len(lines) != 2 || !strings.HasPrefix(lines[1], "+ 0    CON 0    00:00:00") || !strings.Contains(lines[1], " 4321") {
+	if len(lines) < 4 || !strings.HasPrefix(lines[1], "+ 0    CON 0    00:00:00") || !strings.Contains(lines[1], " 4321") ||
+		lines[2] != "" || !strings.Contains(out, "\nFollowing are more details.\nCON 0   :\n +    : Current operation user.\n") {
 		t.Errorf("display users:\n%s", out)
 	}
 	// The daemon gives the line back when it sees the shell's request end.

@@ -17,6 +17,7 @@ func registerSystem(mux *http.ServeMux, h *handler) {
 	mux.HandleFunc("GET /v1/resources", h.resources)
 	mux.HandleFunc("GET /v1/startup", h.startup)
 	mux.HandleFunc("GET /v1/dir", h.dir)
+	mux.HandleFunc("POST /v1/flash/write", h.writeFile)
 	mux.HandleFunc("POST /v1/reboot", h.reboot)
 	mux.HandleFunc("GET /v1/console/attach", h.consoleAttach)
 }
@@ -31,6 +32,23 @@ func (h *handler) startup(w http.ResponseWriter, r *http.Request) {
 
 func (h *handler) dir(w http.ResponseWriter, r *http.Request) {
 	answer(h, w, r, func(d device.Device) (device.FlashListing, error) { return d.Dir(r.Context()) })
+}
+
+// writeBody is a redirected display's output for a file on flash:.
+type writeBody struct {
+	File   string `json:"file"`
+	Data   []byte `json:"data"`
+	Append bool   `json:"append"`
+}
+
+func (h *handler) writeFile(w http.ResponseWriter, r *http.Request) {
+	var body writeBody
+	if !readJSON(w, r, &body) {
+		return
+	}
+	answer(h, w, r, func(d device.Device) (struct{}, error) {
+		return struct{}{}, d.WriteFile(r.Context(), body.File, body.Data, body.Append)
+	})
 }
 
 // reboot answers first: the device goes once this request has ended.
@@ -74,6 +92,10 @@ func (c *Client) Startup(ctx context.Context) (device.StartupInfo, error) {
 
 func (c *Client) Dir(ctx context.Context) (device.FlashListing, error) {
 	return fetch[device.FlashListing](ctx, c, "/v1/dir")
+}
+
+func (c *Client) WriteFile(ctx context.Context, file string, data []byte, appendTo bool) error {
+	return c.post(ctx, "/v1/flash/write", writeBody{File: file, Data: data, Append: appendTo}, nil)
 }
 
 func (c *Client) Reboot(ctx context.Context) error {

@@ -19,6 +19,7 @@ type fakeSystem struct {
 	consoles map[int]bool
 	changed  chan struct{} // a console line was given back
 	reboots  []context.Context
+	files    map[string]string // written by WriteFile
 }
 
 func (s *fakeSystem) held() []int {
@@ -44,6 +45,25 @@ func (d fakeDevice) Dir(context.Context) (device.FlashListing, error) {
 		return device.FlashListing{}, device.ErrPermission
 	}
 	return device.FlashListing{Files: []device.FlashFile{{Name: "startup.cfg", Size: 42}}, Total: 1 << 30, Free: 1 << 29}, nil
+}
+
+func (d fakeDevice) WriteFile(_ context.Context, file string, data []byte, appendTo bool) error {
+	if d.id.Role != config.RoleAdmin {
+		return device.ErrPermission
+	}
+	if file == "serial" {
+		return device.Message("The file flash:/serial is used by the system.")
+	}
+	d.b.sys.mu.Lock()
+	defer d.b.sys.mu.Unlock()
+	if d.b.sys.files == nil {
+		d.b.sys.files = map[string]string{}
+	}
+	if !appendTo {
+		d.b.sys.files[file] = ""
+	}
+	d.b.sys.files[file] += string(data)
+	return nil
 }
 
 func (d fakeDevice) Reboot(ctx context.Context) error {
@@ -109,6 +129,38 @@ func TestSystemCalls(t *testing.T) {
 	}
 	if _, err := op.Dir(ctx); !errors.Is(err, device.ErrPermission) {
 		t.Errorf("operator dir: %v", err)
+	}
+}
+
+// A redirected display's output reaches the device's WriteFile: replaced,
+// appended; the device's refusal comes back in its words, the operator's
+// as ErrPermission.
+func TestWriteFileCall(t *testing.T) {
+	b, sock := serve(t)
+	c := NewClient(sock, "")
+	defer c.Close()
+	ctx := context.Background()
+	for _, w := range []struct {
+		data     string
+		appendTo bool
+	}{{"old\n", false}, {"one\n", false}, {"two\n", true}} {
+		if err := c.WriteFile(ctx, "out.txt", []byte(w.data), w.appendTo); err != nil {
+			t.Fatal(err)
+		}
+	}
+	b.sys.mu.Lock()
+	got := b.sys.files["out.txt"]
+	b.sys.mu.Unlock()
+	if got != "one\ntwo\n" {
+		t.Errorf("file holds %q", got)
+	}
+	if err := c.WriteFile(ctx, "serial", []byte("x"), false); err == nil || err.Error() != "The file flash:/serial is used by the system." {
+		t.Errorf("refusal: %v", err)
+	}
+	op := NewClient(sock, "op-token")
+	defer op.Close()
+	if err := op.WriteFile(ctx, "out.txt", []byte("x"), false); !errors.Is(err, device.ErrPermission) {
+		t.Errorf("operator write: %v", err)
 	}
 }
 

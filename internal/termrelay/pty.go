@@ -1,4 +1,4 @@
-package sshd
+package termrelay
 
 import (
 	"errors"
@@ -11,22 +11,23 @@ import (
 	"github.com/netdevd/netdevd/internal/ttymode"
 )
 
-// ptyPair is one pseudo-terminal. The master is non-blocking and registered
+// PTY is one pseudo-terminal. The master is non-blocking and registered
 // with Go's poller (so that Close interrupts a pending Read: no goroutine is
-// left behind on a terminal nobody will write to again). The daemon keeps
-// the slave open beside the child only to look at it (TIOCINQ: has the child
+// left behind on a terminal nobody will write to again). The relay keeps
+// the slave open beside the child only to look at it (poll: has the child
 // read its input yet? termios: has it left canonical mode?); it is closed
 // as soon as the child has exited, so that the master then reads EIO after
 // the last output.
-type ptyPair struct {
-	master *os.File
+type PTY struct {
+	Master *os.File
 
 	mu      sync.Mutex
 	slave   *os.File
 	slaveFd int // -1 once closed
 }
 
-func openPTY(cols, rows int) (*ptyPair, error) {
+// OpenPTY opens a pseudo-terminal of the given window size.
+func OpenPTY(cols, rows int) (*PTY, error) {
 	m, s, err := pty.Open()
 	if err != nil {
 		return nil, err
@@ -44,22 +45,22 @@ func openPTY(cols, rows int) (*ptyPair, error) {
 		s.Close()
 		return nil, err
 	}
-	p := &ptyPair{master: os.NewFile(uintptr(nfd), "/dev/ptmx"), slave: s, slaveFd: int(s.Fd())}
-	if err := p.setSize(cols, rows); err != nil {
-		p.closeSlave()
-		p.master.Close()
+	p := &PTY{Master: os.NewFile(uintptr(nfd), "/dev/ptmx"), slave: s, slaveFd: int(s.Fd())}
+	if err := p.SetSize(cols, rows); err != nil {
+		p.CloseSlave()
+		p.Master.Close()
 		return nil, err
 	}
 	return p, nil
 }
 
-// setSize sets the window size on the master without touching its blocking
+// SetSize sets the window size on the master without touching its blocking
 // mode (pty.Setsize would call Fd(), which makes the file blocking again).
-func (p *ptyPair) setSize(cols, rows int) error {
+func (p *PTY) SetSize(cols, rows int) error {
 	if cols <= 0 || rows <= 0 {
 		return nil
 	}
-	rc, err := p.master.SyscallConn()
+	rc, err := p.Master.SyscallConn()
 	if err != nil {
 		return err
 	}
@@ -72,13 +73,13 @@ func (p *ptyPair) setSize(cols, rows int) error {
 
 var errSlaveClosed = errors.New("pty slave closed")
 
-// inputPending reports whether the child has input it has not read yet
+// InputPending reports whether the child has input it has not read yet
 // (meaningful when its terminal is in non-canonical mode). It asks with
 // poll(2) on the slave rather than TIOCINQ: bytes written to the master go
 // through the tty flip buffer, pushed to the line discipline by a kernel
 // worker, so TIOCINQ can read 0 for bytes not yet pushed; n_tty's poll
 // flushes that work first, so its answer covers every byte written so far.
-func (p *ptyPair) inputPending() (bool, error) {
+func (p *PTY) InputPending() (bool, error) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	if p.slaveFd < 0 {
@@ -97,9 +98,9 @@ func (p *ptyPair) inputPending() (bool, error) {
 	}
 }
 
-// canonical reports whether the child's terminal is in canonical (cooked)
+// Canonical reports whether the child's terminal is in canonical (cooked)
 // mode; readline switches it to raw mode before it reads.
-func (p *ptyPair) canonical() (bool, error) {
+func (p *PTY) Canonical() (bool, error) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	if p.slaveFd < 0 {
@@ -112,10 +113,10 @@ func (p *ptyPair) canonical() (bool, error) {
 	return t.Lflag&unix.ICANON != 0, nil
 }
 
-// lineInput puts the terminal in the line-mode shell's input mode (no
+// LineInput puts the terminal in the line-mode shell's input mode (no
 // kernel echo or line editing: the shell echoes when it reads), before
 // the child runs and before any client byte is written to the master.
-func (p *ptyPair) lineInput() error {
+func (p *PTY) LineInput() error {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	if p.slaveFd < 0 {
@@ -125,7 +126,11 @@ func (p *ptyPair) lineInput() error {
 	return err
 }
 
-func (p *ptyPair) closeSlave() {
+// Slave is the terminal side, for the child's standard input and output.
+func (p *PTY) Slave() *os.File { return p.slave }
+
+// CloseSlave closes the relay's descriptor of the terminal side.
+func (p *PTY) CloseSlave() {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	if p.slaveFd >= 0 {

@@ -1,4 +1,4 @@
-package sshd
+package termrelay
 
 import (
 	"bytes"
@@ -32,13 +32,13 @@ func TestCursorModel(t *testing.T) {
 		{"save restore", 80, 24, 0, 0, "ab\x1b7cdef\x1b8", "\x1b[1;3R"},
 	}
 	for _, c := range cases {
-		m := newCursorModel(c.w, c.h, c.row, c.col)
+		m := NewCursorModel(c.w, c.h, c.row, c.col)
 		var fwd bytes.Buffer
 		err := m.Feed([]byte(c.out), func(b []byte) error { fwd.Write(b); return nil }, func() error { return nil })
 		if err != nil {
 			t.Fatal(err)
 		}
-		if got := string(m.report()); got != c.want {
+		if got := string(m.Report()); got != c.want {
 			t.Errorf("%s: report %q, want %q", c.name, got, c.want)
 		}
 		if fwd.String() != c.out {
@@ -50,11 +50,11 @@ func TestCursorModel(t *testing.T) {
 // Queries are removed from the stream, answered at their position, and may
 // be split across reads.
 func TestCursorQueryFilter(t *testing.T) {
-	m := newCursorModel(80, 24, 0, 0)
+	m := NewCursorModel(80, 24, 0, 0)
 	var fwd bytes.Buffer
 	var answers []string
 	flush := func(b []byte) error { fwd.Write(b); return nil }
-	query := func() error { answers = append(answers, string(m.report())); return nil }
+	query := func() error { answers = append(answers, string(m.Report())); return nil }
 	for _, chunk := range []string{"\x1b[6n<dev>", "ab\x1b", "[6", "n\x1b[2Dz\x1b[6n"} {
 		if err := m.Feed([]byte(chunk), flush, query); err != nil {
 			t.Fatal(err)
@@ -70,18 +70,18 @@ func TestCursorQueryFilter(t *testing.T) {
 }
 
 func TestFindCPR(t *testing.T) {
-	r, c, rest, ok := findCPR([]byte("ab\x1b[12;34Rcd"))
+	r, c, rest, ok := FindCPR([]byte("ab\x1b[12;34Rcd"))
 	if !ok || r != 12 || c != 34 || string(rest) != "abcd" {
 		t.Fatalf("%d %d %q %v", r, c, rest, ok)
 	}
 	for _, p := range []string{"\x1b", "x\x1b[", "\x1b[1", "\x1b[12;", "\x1b[12;3"} {
-		if !partialCPR([]byte(p)) {
-			t.Errorf("partialCPR(%q) = false", p)
+		if !PartialCPR([]byte(p)) {
+			t.Errorf("PartialCPR(%q) = false", p)
 		}
 	}
 	for _, p := range []string{"", "abc", "\x1b[12;3R", "12;3"} {
-		if partialCPR([]byte(p)) {
-			t.Errorf("partialCPR(%q) = true", p)
+		if PartialCPR([]byte(p)) {
+			t.Errorf("PartialCPR(%q) = true", p)
 		}
 	}
 }

@@ -1,4 +1,4 @@
-package sshd
+package termrelay
 
 import (
 	"fmt"
@@ -12,9 +12,9 @@ import (
 // cprPattern is a cursor position report, the answer to ESC[6n.
 var cprPattern = regexp.MustCompile(`\x1b\[([0-9]{1,4});([0-9]{1,4})R`)
 
-// findCPR returns the first cursor position report in b (1-based row and
+// FindCPR returns the first cursor position report in b (1-based row and
 // column) and b without it.
-func findCPR(b []byte) (row, col int, rest []byte, ok bool) {
+func FindCPR(b []byte) (row, col int, rest []byte, ok bool) {
 	loc := cprPattern.FindSubmatchIndex(b)
 	if loc == nil {
 		return 0, 0, b, false
@@ -25,9 +25,9 @@ func findCPR(b []byte) (row, col int, rest []byte, ok bool) {
 	return row, col, rest, true
 }
 
-// partialCPR reports whether b ends with what could be the start of a cursor
+// PartialCPR reports whether b ends with what could be the start of a cursor
 // position report (ESC, ESC[, ESC[12, ESC[12;3 ...).
-func partialCPR(b []byte) bool {
+func PartialCPR(b []byte) bool {
 	i := len(b) - 1
 	for i >= 0 && (b[i] >= '0' && b[i] <= '9' || b[i] == ';') {
 		i--
@@ -39,7 +39,7 @@ func partialCPR(b []byte) bool {
 	return i == len(b)-1 && i >= 0 && b[i] == 0x1b
 }
 
-// cursorModel follows where the client's terminal cursor is, from the bytes
+// CursorModel follows where the client's terminal cursor is, from the bytes
 // the relay sends to it, so that the relay can answer the shell child's
 // cursor position queries (ESC[6n) itself instead of paying a network round
 // trip per keystroke, and instead of hanging on clients that never answer.
@@ -53,7 +53,7 @@ func partialCPR(b []byte) bool {
 // It also works as a filter: Feed returns the bytes to forward with every
 // ESC[6n removed, and calls onQuery at the position in the stream where each
 // query was, with the cursor position at that point.
-type cursorModel struct {
+type CursorModel struct {
 	width, height int
 	row, col      int // 0-based
 	wrapPending   bool
@@ -74,14 +74,14 @@ const (
 	stOSCEsc
 )
 
-func newCursorModel(width, height, row, col int) *cursorModel {
-	m := &cursorModel{}
-	m.resize(width, height)
+func NewCursorModel(width, height, row, col int) *CursorModel {
+	m := &CursorModel{}
+	m.Resize(width, height)
 	m.row, m.col = clamp(row, 0, m.height-1), clamp(col, 0, m.width-1)
 	return m
 }
 
-func (m *cursorModel) resize(width, height int) {
+func (m *CursorModel) Resize(width, height int) {
 	if width <= 0 {
 		width = 80
 	}
@@ -94,7 +94,7 @@ func (m *cursorModel) resize(width, height int) {
 }
 
 // report is the answer a terminal gives to ESC[6n right now.
-func (m *cursorModel) report() []byte {
+func (m *CursorModel) Report() []byte {
 	return fmt.Appendf(nil, "\x1b[%d;%dR", m.row+1, m.col+1)
 }
 
@@ -112,7 +112,7 @@ func clamp(v, lo, hi int) int {
 // returns it; each time a query is found it first calls flush with what is
 // to be forwarded so far (so that the client sees the output before the
 // query is answered), then onQuery.
-func (m *cursorModel) Feed(p []byte, flush func([]byte) error, onQuery func() error) error {
+func (m *CursorModel) Feed(p []byte, flush func([]byte) error, onQuery func() error) error {
 	out := make([]byte, 0, len(p)+8)
 	for _, c := range p {
 		switch m.state {
@@ -228,7 +228,7 @@ func (m *cursorModel) Feed(p []byte, flush func([]byte) error, onQuery func() er
 	return nil
 }
 
-func (m *cursorModel) lineFeed() {
+func (m *CursorModel) lineFeed() {
 	if m.row < m.height-1 {
 		m.row++
 	}
@@ -238,7 +238,7 @@ func (m *cursorModel) lineFeed() {
 // utf8Byte collects a UTF-8 sequence; a complete character advances by its
 // display width as readline computes it (uniseg): 2 for wide characters, 0
 // for combining marks. A broken sequence counts as one cell.
-func (m *cursorModel) utf8Byte(c byte) {
+func (m *CursorModel) utf8Byte(c byte) {
 	if c >= 0xc0 || len(m.utf) == 0 {
 		if len(m.utf) > 0 {
 			m.printable(1) // previous sequence was cut short
@@ -268,7 +268,7 @@ func (m *cursorModel) utf8Byte(c byte) {
 }
 
 // printable advances over a character w cells wide.
-func (m *cursorModel) printable(w int) {
+func (m *CursorModel) printable(w int) {
 	if w <= 0 {
 		return
 	}
@@ -288,7 +288,7 @@ func (m *cursorModel) printable(w int) {
 }
 
 // csi applies a complete CSI sequence with final byte f to the model.
-func (m *cursorModel) csi(f byte) {
+func (m *CursorModel) csi(f byte) {
 	// private sequences (ESC[?25l…) do not move the cursor
 	if len(m.params) > 0 && (m.params[0] == '?' || m.params[0] == '>' || m.params[0] == '=') {
 		return
