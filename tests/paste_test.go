@@ -16,7 +16,8 @@ import (
 )
 
 // everyFamily configures one device with every command family there is:
-// sysname (quoted, with spaces), info-center, DNS, the interface, SSH
+// sysname (quoted, with spaces), info-center, DNS, the interface with a
+// static address, static routes, SSH
 // server and ssh2 algorithms, ACL, the VTY lines, archive, local users
 // with password, key and second factor, cloud management.
 func everyFamily(t *testing.T) []string {
@@ -37,6 +38,11 @@ func everyFamily(t *testing.T) []string {
 		"dns server 192.0.2.53",
 		"dns server 192.0.2.54",
 		"ip host ctl.example.test 192.0.2.10",
+		"interface Vlan-interface1",
+		"ip address 10.78.0.2 255.255.255.0",
+		"quit",
+		"ip route-static 0.0.0.0 0 10.78.0.1",
+		"ip route-static 198.51.100.0 24 10.78.0.254 preference 30",
 		"ssh server authentication-retries 4",
 		"ssh server authentication-timeout 45",
 		"ssh2 algorithm cipher aes256-gcm aes128-gcm chacha20-poly1305",
@@ -78,7 +84,8 @@ func TestPasteCurrentConfiguration(t *testing.T) {
 	src.mustExec(everyFamily(t)...)
 	text := src.mustExec("display current-configuration")
 	for _, family := range []string{` sysname "edge device 7"`, " info-center logbuffer size", " dns server", " ip host",
-		"interface Vlan-interface1", " ssh server acl 2000", " ssh2 algorithm cipher", "acl basic 2000", " rule 5 permit",
+		"interface Vlan-interface1", " ip address 10.78.0.2 255.255.255.0", " ip route-static 0.0.0.0 0 10.78.0.1",
+		" ip route-static 198.51.100.0 24 10.78.0.254 preference 30", " ssh server acl 2000", " ssh2 algorithm cipher", "acl basic 2000", " rule 5 permit",
 		"line vty 0 63", " screen-length 40", " archive configuration location", "local-user ops class manage",
 		" public-key ssh-ed25519", " two-factor totp secret cipher", " cloud-management server domain", "\nreturn\n"} {
 		if !strings.Contains(text, family) {
