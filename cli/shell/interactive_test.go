@@ -152,17 +152,14 @@ func TestInteractiveSession(t *testing.T) {
 	c.expect("ANSWER[y] err=<nil>\n")
 
 	// Keys typed while a command runs are not echoed into its output and
-	// are not lost: they come back at the next prompt.
+	// are not lost: they come back at the next prompt. The peer holds them
+	// apart from its cursor reports, as the relay in front of every shell
+	// does (internal/termrelay): readline drops keys that share a read()
+	// with a report.
 	c.send("sleep\r")
-	c.mu.Lock()
-	c.eagerReplies = true
-	c.mu.Unlock()
 	c.typeAhead("display ver")
 	c.expect("EXEC[sleep]\n<dev>")
 	c.expect("display ver")
-	c.mu.Lock()
-	c.eagerReplies = false
-	c.mu.Unlock()
 	c.send("sion\r")
 	c.expect("EXEC[display version]\nFake 1.0\n")
 

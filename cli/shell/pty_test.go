@@ -27,9 +27,6 @@ type ptyPeer struct {
 	// report only when the queue is empty (as the SSH relay does).
 	slave *os.File
 	wmu   sync.Mutex // serialises writes of keys and reports
-	// eagerReplies answers cursor queries without waiting for the child to
-	// read queued keys first: a relay that does not hold type-ahead.
-	eagerReplies bool
 
 	mu      sync.Mutex
 	raw     bytes.Buffer // everything read, escapes included
@@ -154,11 +151,7 @@ func (p *ptyPeer) escape() {
 			// Answered at once: the child waits for it, and keys are
 			// held meanwhile (send takes wmu and wants 40 ms of quiet).
 			reply := fmt.Sprintf("\x1b[%d;%dR", p.row+1, p.col+1)
-			if p.eagerReplies {
-				p.master.Write([]byte(reply))
-			} else {
-				_ = p.write(reply)
-			}
+			_ = p.write(reply)
 		}
 	}
 }
