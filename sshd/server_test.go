@@ -21,6 +21,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/gliderlabs/ssh"
 	gossh "golang.org/x/crypto/ssh"
 
 	"github.com/netdevd/netdevd/internal/clock"
@@ -1068,5 +1069,35 @@ func TestLateProbeAnswer(t *testing.T) {
 	}
 	if m := h.mode(0); m != ModeLine {
 		t.Fatalf("mode %q", m)
+	}
+}
+
+// TestExecStatusBeforeItsEffects: a command whose effect starts when its
+// context ends (`reboot` stops the daemon and every connection with it)
+// has its exit status sent before that. The stub's "effect" is a second
+// exit status: it is refused once the real one is out, and the client
+// would see it otherwise.
+func TestExecStatusBeforeItsEffects(t *testing.T) {
+	h := newHarness(t, func(o *Options, _ *config.Config) {
+		o.Exec = func(ctx context.Context, _ device.Identity, _ []string, out io.Writer) bool {
+			io.WriteString(out, "Now rebooting, please wait...\n")
+			sess := out.(ssh.Session)
+			go func() {
+				<-ctx.Done()
+				sess.Exit(99)
+			}()
+			return true
+		}
+	})
+	c := h.admin()
+	defer c.Close()
+	// The old order (context ended, then status) lost this race about
+	// once in 40 runs.
+	for i := range 100 {
+		sess, _ := c.NewSession()
+		out, err := sess.CombinedOutput("reboot")
+		if err != nil || string(out) != "Now rebooting, please wait...\n" {
+			t.Fatalf("run %d: %q %v", i, out, err)
+		}
 	}
 }

@@ -60,7 +60,7 @@ func (s *Server) handleSession(sess ssh.Session) {
 	id := device.Identity{User: u.Name, Role: u.EffectiveRole(), Line: v.line(), Source: src}
 
 	if raw := strings.TrimSpace(sess.RawCommand()); raw != "" {
-		sess.Exit(s.runExec(sess, v, id, raw))
+		s.runExec(sess, v, id, raw)
 		return
 	}
 	if s.o.Shell == nil {
@@ -83,10 +83,15 @@ func splitLines(raw string) []string {
 	return lines
 }
 
-func (s *Server) runExec(sess ssh.Session, v *vty, id device.Identity, raw string) int {
+// runExec runs an exec request's lines and sends its exit status. The
+// command's context ends only after that: what it started when it ends
+// (`reboot` stops the daemon, closing every connection) cannot overtake
+// the status.
+func (s *Server) runExec(sess ssh.Session, v *vty, id device.Identity, raw string) {
 	if s.o.Exec == nil {
 		io.WriteString(sess, strings.ReplaceAll(msgNoShell, "%%", "%"))
-		return 1
+		sess.Exit(1)
+		return
 	}
 	v.pid.Store(int64(os.Getpid()))
 	ctx, cancel := context.WithCancel(sess.Context())
@@ -98,10 +103,11 @@ func (s *Server) runExec(sess ssh.Session, v *vty, id device.Identity, raw strin
 		case <-ctx.Done():
 		}
 	}()
+	code := 1
 	if s.o.Exec(ctx, id, splitLines(raw), sess) {
-		return 0
+		code = 0
 	}
-	return 1
+	sess.Exit(code)
 }
 
 // rawChannel returns the session's SSH channel without gliderlabs' "\n" to

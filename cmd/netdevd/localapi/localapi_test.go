@@ -4,11 +4,11 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net"
 	"os"
 	"path/filepath"
 	"sync"
 	"testing"
-	"time"
 
 	"github.com/netdevd/netdevd/internal/config"
 	"github.com/netdevd/netdevd/internal/device"
@@ -107,25 +107,19 @@ func serve(t *testing.T) (*fakeBackend, string) {
 	b := &fakeBackend{st: store.New(config.Default()), tokens: map[string]device.Identity{"op-token": operator},
 		log: logbuf.New(16, nil, nil)}
 	sock := filepath.Join(t.TempDir(), "api.sock")
+	ln, err := Listen(sock)
+	if err != nil {
+		t.Fatal(err)
+	}
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
-	go func() { done <- Serve(ctx, sock, b) }()
+	go func() { done <- Serve(ctx, ln, sock, b) }()
 	t.Cleanup(func() {
 		cancel()
 		if err := <-done; err != nil {
 			t.Errorf("Serve: %v", err)
 		}
 	})
-	deadline := time.Now().Add(5 * time.Second)
-	for {
-		if _, err := os.Stat(sock); err == nil {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatal("socket never appeared")
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
 	return b, sock
 }
 
@@ -239,5 +233,32 @@ func TestCallsRoundTrip(t *testing.T) {
 	}
 	if u, _ := c.Users(ctx); len(u) != 1 || u[0].User != "console" {
 		t.Errorf("users %+v", u)
+	}
+}
+
+// TestListenReadyWhenVisible: the socket file appears listening and
+// private, so a front end that finds it never gets "connection refused"
+// and nobody else could connect in between.
+func TestListenReadyWhenVisible(t *testing.T) {
+	sock := filepath.Join(t.TempDir(), "api.sock")
+	if err := os.WriteFile(sock, nil, 0o644); err != nil { // a stale leftover
+		t.Fatal(err)
+	}
+	ln, err := Listen(sock)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	fi, err := os.Stat(sock)
+	if err != nil || fi.Mode().Type() != os.ModeSocket || fi.Mode().Perm() != 0o600 {
+		t.Fatalf("socket %v %v", fi, err)
+	}
+	c, err := net.Dial("unix", sock)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c.Close()
+	if _, err := os.Stat(sock + ".new"); !os.IsNotExist(err) {
+		t.Errorf("the temporary name is left: %v", err)
 	}
 }

@@ -41,17 +41,35 @@ type Backend interface {
 
 type ctxKey struct{}
 
-// Serve serves the API on a new Unix socket at path until ctx ends.
-func Serve(ctx context.Context, path string, b Backend) error {
-	os.Remove(path) // a socket left by a crashed daemon
-	ln, err := net.Listen("unix", path)
+// Listen makes the API's Unix socket at path. The file appears already
+// listening and with mode 0600: a client that finds it can connect at
+// once, and no other user ever could. A socket left by a crashed daemon
+// is replaced.
+func Listen(path string) (net.Listener, error) {
+	tmp := path + ".new"
+	os.Remove(tmp)
+	ln, err := net.Listen("unix", tmp)
 	if err != nil {
-		return err
+		return nil, err
 	}
-	if err := os.Chmod(path, 0o600); err != nil {
+	// The name changes below; Serve removes the final one.
+	ln.(*net.UnixListener).SetUnlinkOnClose(false)
+	if err := os.Chmod(tmp, 0o600); err != nil {
 		ln.Close()
-		return err
+		os.Remove(tmp)
+		return nil, err
 	}
+	if err := os.Rename(tmp, path); err != nil {
+		ln.Close()
+		os.Remove(tmp)
+		return nil, err
+	}
+	return ln, nil
+}
+
+// Serve serves the API on ln, made by Listen at path, until ctx ends;
+// then it closes ln and removes path.
+func Serve(ctx context.Context, ln net.Listener, path string, b Backend) error {
 	srv := &http.Server{
 		Handler:           Handler(b),
 		ReadHeaderTimeout: 10 * time.Second,
@@ -74,7 +92,7 @@ func Serve(ctx context.Context, path string, b Backend) error {
 		srv.Shutdown(sctx)
 		srv.Close()
 	}()
-	err = srv.Serve(ln)
+	err := srv.Serve(ln)
 	if errors.Is(err, http.ErrServerClosed) {
 		<-stopped // the shutdown under way
 		err = nil
