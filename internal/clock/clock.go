@@ -3,6 +3,7 @@
 package clock
 
 import (
+	"slices"
 	"sort"
 	"sync"
 	"time"
@@ -91,6 +92,22 @@ func (f *Fake) Pending() int {
 		}
 	}
 	return n
+}
+
+// Armed is how long until each armed timer fires, soonest first: tests
+// wait on it to know which sleep the code under test has gone into when
+// Pending alone cannot tell (a reply's timeout from the interval after it).
+func (f *Fake) Armed() []time.Duration {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	var left []time.Duration
+	for _, t := range f.timers {
+		if t.active {
+			left = append(left, t.at.Sub(f.now))
+		}
+	}
+	slices.Sort(left)
+	return left
 }
 
 func (f *Fake) dueLocked(end time.Time) *fakeTimer {

@@ -7,6 +7,7 @@ import (
 	"os"
 	"runtime"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -170,6 +171,26 @@ func waitPending(t *testing.T, clk *clock.Fake, n int) {
 	}
 }
 
+// waitArmed waits until the only armed timer is one due in d: the code
+// under test is in the sleep the test means to end. (A reply's timeout is
+// armed until the receiving goroutine has handed the reply over; advancing
+// then would end the wrong sleep.)
+func waitArmed(t *testing.T, clk *clock.Fake, d time.Duration) {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		armed := clk.Armed()
+		if len(armed) == 1 && armed[0] == d {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("armed timers %v, want one due in %v", armed, d)
+		}
+		runtime.Gosched()
+		time.Sleep(time.Millisecond)
+	}
+}
+
 // A request nobody answers times out on the clock; replies with another
 // identifier, sequence or source are not ours.
 func TestPingTimeoutAndForeignReplies(t *testing.T) {
@@ -194,7 +215,7 @@ func TestPingTimeoutAndForeignReplies(t *testing.T) {
 	go func() { got <- collect(ch) }()
 	// seq 0 answered → interval; seq 1 lost → timeout, interval; seq 2 answered.
 	for _, step := range []time.Duration{200 * time.Millisecond, 2 * time.Second, 200 * time.Millisecond} {
-		waitPending(t, clk, 1)
+		waitArmed(t, clk, step)
 		clk.Advance(step)
 	}
 	replies := <-got
@@ -253,7 +274,10 @@ func TestTraceWithFakes(t *testing.T) {
 	}
 	got := make(chan []device.TracertProbe)
 	go func() { got <- collect(ch) }()
-	waitPending(t, clk, 1)
+	// Every probe waits 5 s; the lost one is the second sent. Once it is
+	// out, the first probe's wait is over.
+	udp.waitSent(t, 2)
+	waitArmed(t, clk, 5*time.Second)
 	clk.Advance(5 * time.Second) // the lost probe
 	probes := <-got
 	if len(probes) != 6 {
@@ -282,11 +306,25 @@ func quote(dst netip.AddrPort, srcPort, n int) []byte {
 type fakeUDP struct {
 	port   int
 	onSend func(ttl int, dst netip.AddrPort, n int)
+	sent   atomic.Int64
 }
 
 func (u *fakeUDP) Send(b []byte, ttl int, dst netip.AddrPort) error {
 	u.onSend(ttl, dst, len(b))
+	u.sent.Add(1)
 	return nil
+}
+
+// waitSent waits until n probes have been sent.
+func (u *fakeUDP) waitSent(t *testing.T, n int64) {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for u.sent.Load() < n {
+		if time.Now().After(deadline) {
+			t.Fatalf("%d probes sent, want %d", u.sent.Load(), n)
+		}
+		time.Sleep(time.Millisecond)
+	}
 }
 func (u *fakeUDP) LocalPort() int { return u.port }
 func (u *fakeUDP) Close() error   { return nil }
