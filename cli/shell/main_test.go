@@ -59,5 +59,12 @@ func TestMain(m *testing.M) {
 		fmt.Fprint(os.Stdout, "CHILD-DONE\n")
 		os.Exit(0)
 	}
+	// Under nohup SIGHUP is ignored, and an ignored signal stays ignored
+	// across exec: the children would survive the SIGHUP that ends a
+	// session. Caught instead (and dropped), it is reset to the default
+	// in each child.
+	if signal.Ignored(syscall.SIGHUP) {
+		signal.Notify(make(chan os.Signal, 1), syscall.SIGHUP)
+	}
 	os.Exit(tmpguard.Main(m))
 }
