@@ -261,7 +261,10 @@ func TestSubconnIndependentAndLogSource(t *testing.T) {
 		t.Fatalf("%+v", s)
 	}
 	d.Report("log", map[string]any{"after": true})
-	d.advance(t, 2*time.Second) // sub-connection backoff [1,2] s
+	// both sub-connections back off 1.5 s (Rand 0.5 of [1,2] s): the
+	// armed-timer count alone cannot tell (ping timer stopped, backoff armed)
+	waitFor(t, "both sub-connection backoffs armed", func() bool { return d.countArmed(1500*time.Millisecond) == 2 })
+	d.advance(t, 2*time.Second)
 	waitFor(t, "subs back", func() bool { return len(c.Devices()[0].Subconns) == 2 })
 	waitFor(t, "acked", func() bool { return d.PendingReports("log") == 0 })
 	if c.Devices()[0].Sessions != sessions {

@@ -191,7 +191,7 @@ func TestExecTimeLimit(t *testing.T) {
 func TestHeldBackReaderIsNotADeadPeer(t *testing.T) {
 	c := startCtrl(t, 0)
 	g := newGate()
-	d := establish(t, c, func(o *Options) { o.Exec = g.exec },
+	d := establish(t, c, func(o *Options) { o.Exec = g.exec; o.TelemetryInterval = time.Hour },
 		func(cc *config.Cloud) { cc.Keepalive, cc.Ping = 10, 10 })
 	const n = ExecQueueLen + 3
 	res := flood(t, c, n)
@@ -222,10 +222,11 @@ func TestHeldBackReaderIsNotADeadPeer(t *testing.T) {
 		t.Fatal(s.LastDownReason)
 	}
 	c.SetFaults(controller.Faults{DropKeepaliveAcks: true})
-	d.advance(t, 10*time.Second) // the acks read after the flood count for this interval
-	for i := 1; i <= 3; i++ {
-		d.advance(t, 10*time.Second)
+	d.keepaliveTick(t, c, 10*time.Second) // the acks read after the flood count for this interval
+	for i := 1; i <= 2; i++ {
+		d.keepaliveTick(t, c, 10*time.Second)
 	}
+	d.clk.Advance(10 * time.Second) // the third interval without an ack ends it
 	d.waitWait(t)
 	if s := d.Status(); s.LastDownReason != "keepalive timeout (Details:no keepalive-ack for 3 intervals of 10s)" {
 		t.Fatal(s.LastDownReason)

@@ -349,11 +349,13 @@ func (f *fsm) waiting(ctx context.Context) (State, Reason) {
 		c.logEvent("CLOUD_WAITING", fmt.Sprintf("%s; next attempt in %d seconds.",
 			why, int(d.Round(time.Second)/time.Second)))
 	}
+	// Armed before it is shown: whoever sees the next attempt (a display,
+	// a test moving a fake clock) sees a wait already under way.
+	t := c.clk.NewTimer(d)
+	defer t.Stop()
 	c.mu.Lock()
 	c.nextAttempt = c.clk.Now().Add(d)
 	c.mu.Unlock()
-	t := c.clk.NewTimer(d)
-	defer t.Stop()
 	for {
 		select {
 		case <-ctx.Done():

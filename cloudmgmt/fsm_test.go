@@ -30,9 +30,13 @@ func establish(t *testing.T, c *ctrl, mod func(o *Options), cfg func(*config.Clo
 func TestKeepaliveTimeoutCountedInIntervals(t *testing.T) {
 	c := startCtrl(t, 0)
 	c.SetFaults(controller.Faults{DropKeepaliveAcks: true})
-	d := establish(t, c, nil, func(cc *config.Cloud) { cc.Keepalive, cc.Ping = 10, 3600 })
+	// telemetry hourly: its timer never falls due 10 s ahead like the keepalive's
+	d := establish(t, c, func(o *Options) { o.TelemetryInterval = time.Hour },
+		func(cc *config.Cloud) { cc.Keepalive, cc.Ping = 10, 3600 })
+	tick := func() { t.Helper(); d.keepaliveTick(t, c, 10*time.Second) }
+	waitFor(t, "keepalive timer armed", func() bool { return d.countArmed(10*time.Second) == 1 })
 	for i := 1; i <= 2; i++ {
-		d.advance(t, 10*time.Second)
+		tick()
 		if s := d.state(); s != "Established" {
 			t.Fatalf("after %d intervals: %s", i, s)
 		}
@@ -52,12 +56,11 @@ func TestKeepaliveTimeoutCountedInIntervals(t *testing.T) {
 	c.SetFaults(controller.Faults{})
 	d.clk.Advance(w)
 	d.waitState(t, "Established")
-	waitFor(t, "a stable connection", d.connStable)
-	d.quiesce(t)
+	waitFor(t, "a stable connection", d.connStable) // the first keepalive was acked
+	waitFor(t, "keepalive timer armed", func() bool { return d.countArmed(10*time.Second) == 1 })
 	for i := 0; i < 5; i++ { // with acks, no timeout
-		waitFor(t, "ack", func() bool { return c.Devices()[0].Keepalives > uint64(i) })
-		time.Sleep(5 * time.Millisecond)
-		d.advance(t, 10*time.Second)
+		tick()
+		time.Sleep(5 * time.Millisecond) // its ack on the way back
 	}
 	if s := d.state(); s != "Established" {
 		t.Fatalf("with acks: %s (%s)", s, d.Status().LastDownReason)
@@ -66,15 +69,20 @@ func TestKeepaliveTimeoutCountedInIntervals(t *testing.T) {
 
 func TestPingTimeoutCountedInIntervals(t *testing.T) {
 	c := startCtrl(t, 0)
-	c.SetFaults(controller.Faults{DropPongs: true})
+	// no sub-connections: their pings (same interval) would look like ours
+	c.SetFaults(controller.Faults{DropPongs: true, NoSubconn: true})
 	d := establish(t, c, nil, func(cc *config.Cloud) { cc.Keepalive, cc.Ping = 3600, 10 })
+	waitFor(t, "ping timer armed", func() bool { return d.countArmed(10*time.Second) == 1 })
 	for i := 1; i <= 2; i++ {
-		d.advance(t, 10*time.Second)
+		d.clk.Advance(10 * time.Second)
+		// handled once the ping timer is armed again, 10 s from now
+		waitFor(t, "ping timer re-armed", func() bool { return d.countArmed(10*time.Second) == 1 })
 		if s := d.state(); s != "Established" {
 			t.Fatalf("after %d pings: %s", i, s)
 		}
 	}
-	d.advance(t, 10*time.Second)
+	d.clk.Advance(10 * time.Second)
+	d.waitWait(t)
 	s := d.Status()
 	if s.ConnState != "Waiting" || !strings.HasPrefix(s.LastDownReason, "ping timeout (Details:") {
 		t.Fatalf("after 3 pings: %s / %q", s.ConnState, s.LastDownReason)

@@ -224,3 +224,29 @@ func (d *testDev) waitWait(t testing.TB) time.Duration {
 	})
 	return w
 }
+
+// countArmed is how many armed timers are due in exactly d.
+func (d *testDev) countArmed(dur time.Duration) int {
+	n := 0
+	for _, a := range d.clk.Armed() {
+		if a == dur {
+			n++
+		}
+	}
+	return n
+}
+
+// keepaliveTick moves the clock one keepalive interval ka and waits until
+// the device has handled it: the controller got the keepalive it sends and
+// the timer is armed again (as many timers due in ka as before: the ping's
+// and the sub-connections' may share the interval). quiesce cannot tell:
+// the count of armed timers is the same before the device reacts as after.
+// No other timer may be due in 2·ka (telemetry: make it hourly).
+func (d *testDev) keepaliveTick(t testing.TB, c *ctrl, ka time.Duration) {
+	t.Helper()
+	n, armed := c.Devices()[0].Keepalives, d.countArmed(ka)
+	d.clk.Advance(ka)
+	waitFor(t, "the keepalive tick handled", func() bool {
+		return c.Devices()[0].Keepalives == n+1 && d.countArmed(ka) == armed
+	})
+}

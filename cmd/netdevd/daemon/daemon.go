@@ -195,12 +195,6 @@ func trimNewline(b []byte) []byte {
 
 // Run serves until ctx ends, then stops every part and waits for it.
 func (d *Daemon) Run(ctx context.Context) error {
-	// The socket is listening before anything can announce the device.
-	sock := SocketPath(d.opts.DataDir)
-	ln, err := localapi.Listen(sock)
-	if err != nil {
-		return fmt.Errorf("local API: %w", err)
-	}
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	var wg sync.WaitGroup
@@ -216,14 +210,20 @@ func (d *Daemon) Run(ctx context.Context) error {
 		}()
 	}
 	if err := d.startFeatures(ctx, run); err != nil {
-		ln.Close()
-		os.Remove(sock)
 		cancel()
 		wg.Wait()
 		return err
 	}
-	// Served once the features are in place: a client that came early
-	// waits in the listen queue.
+	// The socket appears once the features (the SSH server among them) are
+	// up, already listening: front ends and scripts take it as the sign
+	// that the device is ready.
+	sock := SocketPath(d.opts.DataDir)
+	ln, err := localapi.Listen(sock)
+	if err != nil {
+		cancel()
+		wg.Wait()
+		return fmt.Errorf("local API: %w", err)
+	}
 	run("local API", func(ctx context.Context) error {
 		return localapi.Serve(ctx, ln, sock, backend{d})
 	})
