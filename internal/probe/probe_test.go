@@ -35,6 +35,19 @@ func requireRawSocket(t *testing.T) {
 
 var loopback = netip.MustParseAddr("127.0.0.1")
 
+// receive takes the one value from ch, failing the test after 10 s rather
+// than hanging until go test's timeout.
+func receive[T any](t *testing.T, ch <-chan T) T {
+	t.Helper()
+	select {
+	case v := <-ch:
+		return v
+	case <-time.After(10 * time.Second):
+		t.Fatal("nothing came in 10 s")
+		panic("unreachable")
+	}
+}
+
 func collect[T any](ch <-chan T) []T {
 	var out []T
 	for v := range ch {
@@ -218,7 +231,7 @@ func TestPingTimeoutAndForeignReplies(t *testing.T) {
 		waitArmed(t, clk, step)
 		clk.Advance(step)
 	}
-	replies := <-got
+	replies := receive(t, got)
 	if len(replies) != 3 || replies[0].Timeout || replies[0].From != dest || replies[0].Bytes != 20 ||
 		!replies[1].Timeout || replies[2].Timeout || replies[2].Seq != 2 {
 		t.Errorf("replies %+v", replies)
@@ -279,7 +292,7 @@ func TestTraceWithFakes(t *testing.T) {
 	udp.waitSent(t, 2)
 	waitArmed(t, clk, 5*time.Second)
 	clk.Advance(5 * time.Second) // the lost probe
-	probes := <-got
+	probes := receive(t, got)
 	if len(probes) != 6 {
 		t.Fatalf("%d probes: %+v", len(probes), probes)
 	}
