@@ -219,7 +219,7 @@ func canceled() context.Context {
 
 func TestUsersListsTheConsole(t *testing.T) {
 	dir := t.TempDir()
-	started(t, dir)
+	d, _ := started(t, dir)
 	ctx := context.Background()
 	con := localapi.NewClient(SocketPath(dir), "")
 	defer con.Close()
@@ -233,12 +233,15 @@ func TestUsersListsTheConsole(t *testing.T) {
 		lines[2] != "" || !strings.Contains(out, "\nFollowing are more details.\nCON 0   :\n +    : Current operation user.\n") {
 		t.Errorf("display users:\n%s", out)
 	}
+	if log := strings.Join(logTexts(d), "\n"); !strings.Contains(log, "SHELL/5/SHELL_LOGIN: Console logged in from console0.") {
+		t.Errorf("no console login in the log:\n%s", log)
+	}
 	// The daemon gives the line back when it sees the shell's request end.
 	detach()
 	deadline := time.Now().Add(10 * time.Second)
 	for {
 		out, _, _ = con.Exec(ctx, []string{"display users"})
-		if !strings.Contains(out, "CON 0") {
+		if !strings.Contains(out, "CON 0") && strings.Contains(strings.Join(logTexts(d), "\n"), "SHELL/5/SHELL_LOGOUT: Console logged out from console0.") {
 			break
 		}
 		if time.Now().After(deadline) {

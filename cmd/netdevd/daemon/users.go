@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/netdevd/netdevd/internal/device"
+	"github.com/netdevd/netdevd/internal/logbuf"
 )
 
 // `display users`: the console lines held by `netdevd shell` on the box,
@@ -88,5 +89,21 @@ func (v callerView) AttachConsole(_ context.Context, pid int) (func(), error) {
 	if v.id != Console {
 		return nil, device.ErrPermission
 	}
-	return v.d.sys.consoles.attach(pid, v.d.clock.Now()), nil
+	log := v.d.log
+	log.Log("SHELL", logbuf.Notification, "SHELL_LOGIN", consoleUser+" logged in from "+consoleLineName+".")
+	detach := v.d.sys.consoles.attach(pid, v.d.clock.Now())
+	var once sync.Once
+	return func() {
+		once.Do(func() {
+			detach()
+			log.Log("SHELL", logbuf.Notification, "SHELL_LOGOUT", consoleUser+" logged out from "+consoleLineName+".")
+		})
+	}, nil
 }
+
+// A console login has no user name; Comware's log names the line's user
+// "Console" and the line as console0 (docs/operations.md).
+const (
+	consoleUser     = "Console"
+	consoleLineName = "console0"
+)
