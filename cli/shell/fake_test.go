@@ -77,6 +77,10 @@ func (f *fakeEngine) Execute(ctx context.Context, line string, t Terminal) bool 
 		fmt.Fprintf(t, "SECRET[%s] err=%v\n", ans, err)
 	case len(w) == 1 && w[0] == "sleep":
 		time.Sleep(time.Second)
+	case len(w) == 1 && w[0] == "wait": // until broken, as a long ping
+		fmt.Fprint(t, "WAITING\n")
+		<-ctx.Done()
+		fmt.Fprint(t, "BROKEN\n")
 	case len(w) == 1 && w[0] == "noeol":
 		fmt.Fprint(t, "no newline")
 	default:

@@ -5,7 +5,10 @@ import (
 	"context"
 	"errors"
 	"io"
+	"os"
+	"os/signal"
 	"strings"
+	"syscall"
 	"unicode/utf8"
 
 	"golang.org/x/sys/unix"
@@ -42,6 +45,8 @@ type LineOptions struct {
 // prompt and that text again; the next line read is appended to it (the
 // kernel's buffer cannot be pre-filled, so the text is pending in RunLine).
 // A line ending in Ctrl+Z runs `return`; one ending in Ctrl+C is dropped.
+// On a terminal, Ctrl+C while a command runs breaks the command (its
+// context ends), not the session.
 // "\n", "\r" and "\r\n" all end a line; a last line without one still runs.
 //
 // It returns nil at the end of the session or of input, and ctx.Err() as
@@ -116,7 +121,7 @@ func (s *lineSession) loop(ctx context.Context, e Engine) error {
 		if strings.TrimSpace(line) == "" {
 			continue // an empty line just prints the prompt again
 		}
-		e.Execute(ctx, line, s.term)
+		s.execute(ctx, e, line)
 	}
 	s.out.lineStart()
 	return nil
@@ -131,6 +136,11 @@ type lineSession struct {
 	fd    int          // in's terminal descriptor, -1 for a pipe
 	echo  bool         // typed keys are echoed (in is a terminal)
 	saved *unix.Termios
+	// breaks gets SIGINT, which the terminal makes of Ctrl+C while a
+	// command runs (nil on a pipe). It is caught for the whole session:
+	// a Ctrl+C at the very end of a command must not kill the shell.
+	breaks  chan os.Signal
+	running bool // a command runs: the terminal is in Breakable mode
 }
 
 func newLineSession(in io.Reader, out io.Writer, opts LineOptions) *lineSession {
@@ -146,6 +156,8 @@ func newLineSession(in io.Reader, out io.Writer, opts LineOptions) *lineSession 
 		if old, err := ttymode.SetLineInput(s.fd); err == nil {
 			s.saved, s.echo = old, true
 			s.in.echo = s.mon.echo
+			s.breaks = make(chan os.Signal, 1)
+			signal.Notify(s.breaks, syscall.SIGINT)
 		}
 	}
 	rows := opts.Rows
@@ -170,6 +182,59 @@ func (s *lineSession) restore() {
 		_ = setTermios(s.fd, s.saved)
 		s.saved = nil
 	}
+	if s.breaks != nil {
+		signal.Stop(s.breaks)
+	}
+}
+
+// execute runs line. On a terminal Ctrl+C breaks it, as on the device:
+// the command's context ends (ping prints its statistics so far) while
+// the session goes on.
+func (s *lineSession) execute(ctx context.Context, e Engine, line string) {
+	if s.breaks == nil {
+		e.Execute(ctx, line, s.term)
+		return
+	}
+	select {
+	case <-s.breaks: // a late Ctrl+C of the command before
+	default:
+	}
+	cctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	done := make(chan struct{})
+	defer close(done)
+	go func() {
+		select {
+		case <-s.breaks:
+			cancel()
+		case <-done:
+		}
+	}()
+	s.setRunning(true)
+	defer s.setRunning(false)
+	e.Execute(cctx, line, s.term)
+}
+
+// setRunning switches the terminal between the prompt's mode (Ctrl+C is
+// a key) and a running command's (Ctrl+C breaks it).
+func (s *lineSession) setRunning(on bool) {
+	s.running = on
+	mode := ttymode.LineInput
+	if on {
+		mode = ttymode.Breakable
+	}
+	_ = ttymode.Set(s.fd, mode)
+}
+
+// answering is for a running command reading its answer: Ctrl+C is then
+// a key that cancels the question, as at the prompt. It returns the
+// function that gives the command Ctrl+C back.
+func (s *lineSession) answering() (done func()) {
+	if !s.running {
+		return func() {}
+	}
+	s.setRunning(false)
+	return func() { s.setRunning(true) }
 }
 
 // enterPressed accounts for the end of a line read: the cursor is now at
@@ -196,6 +261,7 @@ func (t *lineTerminal) Rows() int { return t.rows }
 // ReadLine reads one answer line (e.g. `save`'s questions).
 func (t *lineTerminal) ReadLine(prompt string) (string, error) {
 	s := t.s
+	defer s.answering()()
 	s.out.WriteString(prompt)
 	text, end, err := s.in.next()
 	if err != nil {
@@ -213,6 +279,7 @@ func (t *lineTerminal) ReadLine(prompt string) (string, error) {
 // Space works without Enter; on a pipe the next byte is the key.
 func (t *lineTerminal) ReadKey() (byte, error) {
 	s := t.s
+	defer s.answering()()
 	if s.fd >= 0 && s.in.r.Buffered() == 0 {
 		restore, err := keyMode(s.fd)
 		if err == nil {

@@ -47,7 +47,12 @@ func TestMain(m *testing.M) {
 		if mode == "monitor" { // monitor_test.go
 			opts.Logs = monitorChildLogs()
 		}
-		err := RunInteractive(ctx, e, opts)
+		var err error
+		if mode == "line" { // line_break_test.go
+			err = RunLine(ctx, e, os.Stdin, os.Stdout, LineOptions{})
+		} else {
+			err = RunInteractive(ctx, e, opts)
+		}
 		if mode == "notify" && err == context.Canceled {
 			fmt.Fprint(os.Stdout, "CHILD-CANCELED\n")
 			os.Exit(3)

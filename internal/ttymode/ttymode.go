@@ -43,3 +43,26 @@ func SetLineInput(fd int) (old *unix.Termios, err error) {
 	}
 	return old, nil
 }
+
+// Breakable changes t, in LineInput mode, to the mode while a command
+// runs: as LineInput, but Ctrl+C (and only it: no quit or suspend key)
+// makes SIGINT for the shell to break the command, as the device's
+// Ctrl+C stops a ping. Input typed ahead is kept (NOFLSH): it is the
+// next command.
+func Breakable(t *unix.Termios) {
+	LineInput(t)
+	t.Lflag |= unix.ISIG | unix.NOFLSH
+	t.Cc[unix.VINTR] = 3 // Ctrl+C
+	t.Cc[unix.VQUIT] = 0 // _POSIX_VDISABLE: no Ctrl+\ goroutine dump
+	t.Cc[unix.VSUSP] = 0
+}
+
+// Set applies mode to the terminal fd.
+func Set(fd int, mode func(*unix.Termios)) error {
+	t, err := unix.IoctlGetTermios(fd, unix.TCGETS)
+	if err != nil {
+		return err
+	}
+	mode(t)
+	return unix.IoctlSetTermios(fd, unix.TCSETS, t)
+}
