@@ -6,8 +6,11 @@ package shell
 // are printed before the next prompt, so they never cut into output.
 
 import (
+	"bytes"
 	"context"
+	"strings"
 	"sync"
+	"unicode/utf8"
 )
 
 // maxQueuedLogs bounds the lines held while a command runs; the oldest go.
@@ -55,14 +58,14 @@ func feedLogs(ctx context.Context, logs <-chan string, done <-chan struct{}, sho
 
 // lineMonitor is the line-mode side: no escape sequences, so a line that
 // arrives at the prompt is printed on a line of its own, then the prompt
-// is printed again. What was typed but not entered stays in the shell's
-// line and is still entered by Enter; it is not redrawn after the new
-// prompt.
+// is printed again with what was typed but not entered, as the device
+// redraws it; Enter still enters it.
 type lineMonitor struct {
 	mu       sync.Mutex
 	out      *trackWriter
 	atPrompt bool
 	prompt   string // the prompt and any pending text (after a `?`)
+	typed    []byte // the echo written since the prompt
 	queue    logQueue
 	closed   bool
 }
@@ -74,7 +77,7 @@ func (m *lineMonitor) show(line string) {
 	switch {
 	case m.closed:
 	case m.atPrompt:
-		m.out.WriteString("\n" + line + "\n" + m.prompt)
+		m.out.WriteString("\n" + line + "\n" + m.prompt + typedText(m.typed))
 	default:
 		m.queue.push(line)
 	}
@@ -90,6 +93,7 @@ func (m *lineMonitor) showPrompt(prompt string) {
 	}
 	m.out.WriteString(prompt)
 	m.prompt, m.atPrompt = prompt, true
+	m.typed = m.typed[:0]
 }
 
 // echo writes the echo of typed keys (line mode on a terminal); under the
@@ -98,6 +102,33 @@ func (m *lineMonitor) echo(b []byte) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	_, _ = m.out.Write(b)
+	if !m.atPrompt {
+		return
+	}
+	m.typed = append(m.typed, b...)
+	if bytes.HasSuffix(b, []byte("\n")) || bytes.HasSuffix(b, []byte("^C")) || bytes.HasSuffix(b, []byte("^Z")) {
+		// The line has ended: lines from now wait for the next prompt.
+		m.atPrompt = false
+	}
+}
+
+// typedText is what an echo leaves on the screen: its text, less what
+// its erasures ("\b \b", one character each) took back.
+func typedText(echo []byte) string {
+	var out []rune
+	for s := string(echo); s != ""; {
+		if strings.HasPrefix(s, "\b \b") {
+			if len(out) > 0 {
+				out = out[:len(out)-1]
+			}
+			s = s[3:]
+			continue
+		}
+		r, n := utf8.DecodeRuneInString(s)
+		out = append(out, r)
+		s = s[n:]
+	}
+	return string(out)
 }
 
 // leavePrompt: a line was read; output belongs to the command now.

@@ -81,8 +81,9 @@ func TestLineMonitorPipe(t *testing.T) {
 	}
 }
 
-// Line mode on a PTY (cooked): what was typed but not entered stays in the
-// kernel's line buffer across a log line and is entered by Enter.
+// Line mode on a PTY: what was typed but not entered stays in the shell's
+// line across a log line, is shown again after the prompt (less what was
+// erased), and is entered by Enter.
 func TestLineMonitorPTYKeepsTypedLine(t *testing.T) {
 	master, tty, err := pty.Open()
 	if err != nil {
@@ -98,10 +99,13 @@ func TestLineMonitorPTYKeepsTypedLine(t *testing.T) {
 	go func() { done <- RunLine(ctx, f, tty, tty, LineOptions{Logs: logs}) }()
 	p := newPTYPeer(t, master, nil, 24, 80)
 	p.expect("<dev>")
-	p.send("disp")
+	p.send("dispx\x7f")
 	p.expect("disp")
 	logs <- "%Nov 23 12:00:00:000 2026 dev CFGMAN/5/CFGMAN_CFGCHANGED: saved."
-	p.expect("\n%Nov 23 12:00:00:000 2026 dev CFGMAN/5/CFGMAN_CFGCHANGED: saved.\n<dev>")
+	p.expect("\n%Nov 23 12:00:00:000 2026 dev CFGMAN/5/CFGMAN_CFGCHANGED: saved.\n<dev>disp")
+	if raw := string(p.rawOutput()); !strings.HasSuffix(raw, "saved.\r\n<dev>disp") {
+		t.Errorf("the typed text is not redrawn as it stands: %q", raw)
+	}
 	p.send("lay version\n")
 	p.expect("EXEC[display version]\nFake 1.0\n<dev>")
 	p.send("quit\n")
