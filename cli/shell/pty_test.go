@@ -263,15 +263,25 @@ func (p *ptyPeer) write(s string) error {
 	return err
 }
 
-// drained waits (at most 2 s) until the child has read its input queue.
+// drained waits (at most 5 s) until the child has read its input queue.
+// poll(2) on the slave, not TIOCINQ: bytes written to the master reach
+// the line discipline through a kernel worker, so TIOCINQ can read 0 for
+// bytes still on their way (a report and the next key then arrived in one
+// read under load); n_tty's poll flushes them first (as
+// internal/termrelay does).
 func (p *ptyPeer) drained() {
 	if p.slave == nil {
 		return
 	}
-	deadline := time.Now().Add(2 * time.Second)
+	fds := []unix.PollFd{{Fd: int32(p.slave.Fd()), Events: unix.POLLIN}}
+	deadline := time.Now().Add(5 * time.Second)
 	for time.Now().Before(deadline) {
-		n, err := unix.IoctlGetInt(int(p.slave.Fd()), unix.TIOCINQ)
-		if err != nil || n == 0 {
+		fds[0].Revents = 0
+		n, err := unix.Poll(fds, 0)
+		if err == nil && (n == 0 || fds[0].Revents&unix.POLLIN == 0) {
+			return
+		}
+		if err != nil && err != unix.EINTR {
 			return
 		}
 		time.Sleep(time.Millisecond)
