@@ -14,6 +14,7 @@ import (
 	"github.com/gliderlabs/ssh"
 	"go.uber.org/zap"
 
+	"github.com/netdevd/netdevd/internal/clock"
 	"github.com/netdevd/netdevd/internal/config"
 	"github.com/netdevd/netdevd/internal/device"
 	"github.com/netdevd/netdevd/internal/termrelay"
@@ -163,7 +164,7 @@ func (sh *shell) waitEnd() string {
 		return "exit"
 	case <-sh.outDone:
 		// On pipes the output ends when the child exits: prefer that.
-		if sh.within(200*time.Millisecond, sh.exited) {
+		if clock.Within(sh.s.relayClk, 200*time.Millisecond, sh.exited) {
 			return "exit"
 		}
 		return "output closed"
@@ -187,7 +188,7 @@ func (sh *shell) finish(cmd *exec.Cmd, reason string) {
 		sh.pp.CloseSlave() // the master now reads the rest of the output, then EIO
 	}
 	if reason == "exit" {
-		sh.within(outputDrainAfter, sh.outDone)
+		clock.Within(sh.s.relayClk, outputDrainAfter, sh.outDone)
 	}
 	if sh.pp != nil {
 		sh.pp.Master.Close()
@@ -195,7 +196,7 @@ func (sh *shell) finish(cmd *exec.Cmd, reason string) {
 		sh.outR.Close()
 		sh.stdinW.Close()
 	}
-	if !sh.within(2*time.Second, sh.outDone) {
+	if !clock.Within(sh.s.relayClk, 2*time.Second, sh.outDone) {
 		// The output relay is stuck writing to a client that does not
 		// read: drop the connection.
 		if sh.tc != nil {
@@ -220,19 +221,7 @@ func (sh *shell) tellIdle() {
 		io.WriteString(sh.out, msg)
 		close(written)
 	}()
-	sh.within(time.Second, written)
-}
-
-// within reports whether ch is closed before d passes on the relay clock.
-func (sh *shell) within(d time.Duration, ch <-chan struct{}) bool {
-	t := sh.s.relayClk.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-ch:
-		return true
-	case <-t.C():
-		return false
-	}
+	clock.Within(sh.s.relayClk, time.Second, written)
 }
 
 func idleText(v config.VTY) string {
@@ -368,7 +357,7 @@ func (sh *shell) stop(cmd *exec.Cmd) {
 	}
 	pid := cmd.Process.Pid
 	syscall.Kill(-pid, syscall.SIGHUP)
-	if sh.within(sh.s.o.KillGrace, sh.exited) {
+	if clock.Within(sh.s.relayClk, sh.s.o.KillGrace, sh.exited) {
 		return
 	}
 	syscall.Kill(-pid, syscall.SIGKILL)

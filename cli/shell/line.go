@@ -279,7 +279,7 @@ func (t *lineTerminal) ReadLine(prompt string) (string, error) {
 // Space works without Enter; on a pipe the next byte is the key.
 func (t *lineTerminal) ReadKey() (byte, error) {
 	s := t.s
-	defer s.answering()()
+	// keyMode turns signal keys off for the key read: Ctrl+C is a key.
 	if s.fd >= 0 && s.in.r.Buffered() == 0 {
 		restore, err := keyMode(s.fd)
 		if err == nil {

@@ -300,6 +300,39 @@ func (p *rstProxy) rst() {
 	p.conns = nil
 }
 
+// failoverPair is a primary and a backup controller for one serial, the
+// primary behind a proxy whose rst() resets every connection (the
+// failure the failover rows time).
+type failoverPair struct {
+	primary, backup *embedded
+	px              *rstProxy
+}
+
+func startFailoverPair(dir string, sans []string, serial string) (*failoverPair, error) {
+	primary, err := startEmbedded(dir, sans, serial)
+	if err != nil {
+		return nil, err
+	}
+	backup, err := startEmbedded(dir, nil, serial)
+	if err != nil {
+		primary.stop()
+		return nil, err
+	}
+	px := &rstProxy{addr: "127.0.0.1:0", target: "127.0.0.1:" + strconv.Itoa(primary.port)}
+	if err := px.listen(); err != nil {
+		backup.stop()
+		primary.stop()
+		return nil, err
+	}
+	return &failoverPair{primary: primary, backup: backup, px: px}, nil
+}
+
+func (f *failoverPair) stop() {
+	f.px.rst()
+	f.backup.stop()
+	f.primary.stop()
+}
+
 // benchFailover: a device (cloudmgmt.Client) on the primary behind an RST
 // proxy, a backup configured; the primary resets every connection and
 // stops listening → Established on the backup. The 0–1 s connected→down
@@ -313,21 +346,12 @@ func benchFailover(ctx context.Context, c *benchConfig) ([]Row, error) {
 	defer os.RemoveAll(dir)
 	const serial = "BENCHFO000001"
 	sans := []string{"primary.bench.test", "backup.bench.test", "127.0.0.1"}
-	primary, err := startEmbedded(dir, sans, serial)
+	fp, err := startFailoverPair(dir, sans, serial)
 	if err != nil {
 		return nil, err
 	}
-	defer primary.stop()
-	backup, err := startEmbedded(dir, nil, serial)
-	if err != nil {
-		return nil, err
-	}
-	defer backup.stop()
-	px := &rstProxy{addr: "127.0.0.1:0", target: "127.0.0.1:" + strconv.Itoa(primary.port)}
-	if err := px.listen(); err != nil {
-		return nil, err
-	}
-	defer px.rst()
+	defer fp.stop()
+	primary, backup, px := fp.primary, fp.backup, fp.px
 	_, pport, _ := net.SplitHostPort(px.addr)
 	pp, _ := strconv.Atoi(pport)
 	lb := logbuf.New(4096, nil, nil)

@@ -347,21 +347,12 @@ func rttFailover(ctx context.Context, c *benchConfig) ([]Row, error) {
 	defer os.RemoveAll(dir)
 	const serial = "BENCHRTTFO0001"
 	sans := []string{"*." + rttZone, "127.0.0.1"}
-	primary, err := startEmbedded(dir, sans, serial)
+	fp, err := startFailoverPair(dir, sans, serial)
 	if err != nil {
 		return nil, err
 	}
-	defer primary.stop()
-	backup, err := startEmbedded(dir, nil, serial)
-	if err != nil {
-		return nil, err
-	}
-	defer backup.stop()
-	px := &rstProxy{addr: "127.0.0.1:0", target: "127.0.0.1:" + strconv.Itoa(primary.port)}
-	if err := px.listen(); err != nil {
-		return nil, err
-	}
-	defer px.rst()
+	defer fp.stop()
+	primary, backup, px := fp.primary, fp.backup, fp.px
 	ns, err := startBenchDNS(rttTTL)
 	if err != nil {
 		return nil, err

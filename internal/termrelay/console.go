@@ -154,7 +154,7 @@ func (c *console) serve(ctx context.Context, pending []byte) int {
 	}
 	stopWinch()
 	c.relay.PTY.CloseSlave() // the master reads the rest of the output, then EIO
-	c.within(time.Second, outDone)
+	clock.Within(c.o.Clock, time.Second, outDone)
 	c.relay.PTY.Master.Close()
 	<-outDone
 	c.keys.stop() // ends the input relay's read
@@ -184,7 +184,7 @@ func (c *console) relayInput(pending []byte) {
 // the child it started, never a process that took its pid after it.)
 func (c *console) hangUp() {
 	c.cmd.Process.Signal(syscall.SIGHUP)
-	if c.within(c.o.Grace, c.exited) {
+	if clock.Within(c.o.Clock, c.o.Grace, c.exited) {
 		return
 	}
 	c.cmd.Process.Kill()
@@ -214,18 +214,6 @@ func (c *console) followWindow() (stop func()) {
 		signal.Stop(winch)
 		close(done)
 		<-finished
-	}
-}
-
-// within reports whether ch is closed before d passes.
-func (c *console) within(d time.Duration, ch <-chan struct{}) bool {
-	t := c.o.Clock.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-ch:
-		return true
-	case <-t.C():
-		return false
 	}
 }
 
